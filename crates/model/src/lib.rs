@@ -1,0 +1,21 @@
+//! gpubook's nouns: the GPU catalog and MIG geometry, shapes, the fleet, sizes, projects and quotas.
+//!
+//! Pure data and pure functions: no IO, no clock, ordered maps only. Everything here is deterministic so the
+//! planner built on it is too.
+
+pub mod catalog;
+pub mod fleet;
+pub mod layout;
+pub mod names;
+pub mod project;
+pub mod shape;
+pub mod size;
+pub mod units;
+
+pub use catalog::{Catalog, CatalogError, Confidence, GpuModel, MigGeometry, MigProfile, ModelKey, ProfileIdx};
+pub use fleet::{Fleet, FleetError, Gpu, GpuId, Node, Reconfiguration};
+pub use layout::{Layout, LayoutError, Placement};
+pub use project::{Cohort, Limits, Project, ProjectError, Quota};
+pub use shape::{AttrValue, DeviceView, Shape, ShapeKey, ShapeKind};
+pub use size::Size;
+pub use units::{MiB, Slices};
