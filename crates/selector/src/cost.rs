@@ -1,0 +1,130 @@
+//! Static checks of a parsed selector: bracket nesting, unsupported functions, an upper bound on its cost,
+//! and the attribute domains it names.
+
+use std::collections::BTreeSet;
+
+use kube_cel::cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
+
+use crate::SelectorError;
+
+/// Kubernetes allows at most 32 attributes and capacities per device, which bounds any map we hand CEL.
+const DEVICE_MAP_BOUND: u64 = 32;
+
+/// Deepest nesting of `(`, `[` and `{` outside string literals.
+pub(crate) fn nesting(source: &str) -> usize {
+    let (mut depth, mut max, mut quote) = (0usize, 0usize, None::<char>);
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+fn children(e: &IdedExpr) -> Vec<&IdedExpr> {
+    match &e.expr {
+        Expr::Call(c) => c.target.iter().map(|t| t.as_ref()).chain(c.args.iter()).collect(),
+        Expr::Comprehension(c) => vec![&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result],
+        Expr::List(l) => l.elements.iter().collect(),
+        Expr::Map(m) => m
+            .entries
+            .iter()
+            .flat_map(|e| match &e.expr {
+                EntryExpr::MapEntry(m) => vec![&m.key, &m.value],
+                EntryExpr::StructField(f) => vec![&f.value],
+            })
+            .collect(),
+        Expr::Struct(s) => s
+            .entries
+            .iter()
+            .filter_map(|e| match &e.expr {
+                EntryExpr::StructField(f) => Some(&f.value),
+                EntryExpr::MapEntry(_) => None,
+            })
+            .collect(),
+        Expr::Select(s) => vec![s.operand.as_ref()],
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => vec![],
+    }
+}
+
+/// Refuses what cel-rust would get wrong rather than evaluate differently from Kubernetes.
+pub(crate) fn check_supported(e: &IdedExpr) -> Result<(), SelectorError> {
+    if let Expr::Call(c) = &e.expr {
+        let on_cel = matches!(c.target.as_deref().map(|t| &t.expr), Some(Expr::Ident(i)) if i == "cel");
+        if c.func_name == "cel.bind" || (c.func_name == "bind" && on_cel) {
+            return Err(SelectorError::Unsupported {
+                what: "cel.bind".into(),
+                hint: "write the bound expression out where it is used".into(),
+            });
+        }
+    }
+    children(e).into_iter().try_for_each(check_supported)
+}
+
+/// An upper bound on evaluation steps: every node costs one per time it can run, and a comprehension runs
+/// its body once per element of its range (list literals by their length, device maps by 32, anything else
+/// by the expression's length, which bounds what a string function can produce from the literals in it).
+pub(crate) fn estimate(e: &IdedExpr, unknown_bound: u64) -> u64 {
+    cost(e, 1, unknown_bound)
+}
+
+fn cost(e: &IdedExpr, times: u64, unknown: u64) -> u64 {
+    let own = times;
+    let rest: u64 = match &e.expr {
+        Expr::Comprehension(c) => {
+            let n = match &c.iter_range.expr {
+                Expr::List(l) => l.elements.len() as u64,
+                Expr::Map(m) => m.entries.len() as u64,
+                Expr::Select(_) | Expr::Call(_) if names_device(&c.iter_range) => DEVICE_MAP_BOUND,
+                _ => unknown,
+            };
+            let inner = times.saturating_mul(n.max(1));
+            cost(&c.iter_range, times, unknown)
+                .saturating_add(cost(&c.accu_init, times, unknown))
+                .saturating_add(cost(&c.loop_cond, inner, unknown))
+                .saturating_add(cost(&c.loop_step, inner, unknown))
+                .saturating_add(cost(&c.result, times, unknown))
+        }
+        _ => children(e).into_iter().map(|c| cost(c, times, unknown)).fold(0, u64::saturating_add),
+    };
+    own.saturating_add(rest)
+}
+
+fn names_device(e: &IdedExpr) -> bool {
+    matches!(&e.expr, Expr::Ident(i) if i == "device") || children(e).into_iter().any(names_device)
+}
+
+/// Domains named as `device.attributes['d']` or `device.capacity['d']`.
+pub(crate) fn domains(e: &IdedExpr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    collect_domains(e, &mut out);
+    out
+}
+
+fn collect_domains(e: &IdedExpr, out: &mut BTreeSet<String>) {
+    if let Expr::Call(c) = &e.expr {
+        if c.func_name == "_[_]" && c.args.len() == 2 {
+            let on_device_map = matches!(&c.args[0].expr, Expr::Select(s)
+                if (s.field == "attributes" || s.field == "capacity")
+                    && matches!(&s.operand.expr, Expr::Ident(i) if i == "device"));
+            if let (true, Expr::Literal(LiteralValue::String(d))) = (on_device_map, &c.args[1].expr) {
+                out.insert(d.to_string());
+            }
+        }
+    }
+    for c in children(e) {
+        collect_domains(c, out);
+    }
+}

@@ -1,0 +1,59 @@
+//! Resolving a size: which shapes of the catalog its selector matches.
+
+use std::collections::BTreeSet;
+
+use model::{Catalog, Size};
+
+use crate::{Outcome, Selector, SelectorError};
+
+/// A size with the shapes it matched, and warnings worth showing whoever defined it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub size: Size,
+    pub warnings: Vec<String>,
+}
+
+/// Compiles `selector` and evaluates it against every shape of `catalog`.
+///
+/// Refused: a selector that does not compile or is too costly, one that gives a non-bool for any shape, and
+/// one that fails on every shape. A failure on some shapes (a MIG-only attribute read on a whole GPU, say)
+/// only means those shapes do not match; Kubernetes would fail allocation on such a device, so it is
+/// reported as a warning with the fix.
+pub fn resolve_size(
+    name: &str,
+    description: Option<String>,
+    selector: &str,
+    catalog: &Catalog,
+) -> Result<Resolved, SelectorError> {
+    let compiled = Selector::compile(selector)?;
+    let mut shapes = BTreeSet::new();
+    let mut failures = Vec::new();
+    let all = catalog.shapes();
+    for shape in &all {
+        match compiled.evaluate(&shape.device) {
+            Outcome::Match(true) => {
+                shapes.insert(shape.key.clone());
+            }
+            Outcome::Match(false) => {}
+            Outcome::NotBool(got) => return Err(SelectorError::NotBool { shape: shape.key.to_string(), got }),
+            Outcome::Error(message) => failures.push((shape.key.to_string(), message)),
+        }
+    }
+    if !all.is_empty() && failures.len() == all.len() {
+        let (shape, message) = failures.swap_remove(0);
+        return Err(SelectorError::FailsEverywhere { shape, message });
+    }
+    let mut warnings = Vec::new();
+    if let Some((shape, message)) = failures.first() {
+        warnings.push(format!(
+            "the selector fails on {} shape(s), which therefore do not match, for example {shape}: {message}; \
+             Kubernetes fails allocation on such a device, so guard the lookup with `has(...)` or a type check",
+            failures.len()
+        ));
+    }
+    if shapes.is_empty() {
+        warnings.push("the selector matches no shape of the catalog".into());
+    }
+    let size = Size { name: name.into(), description, selector: selector.into(), shapes };
+    Ok(Resolved { size, warnings })
+}
