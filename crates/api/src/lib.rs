@@ -1,1 +1,11 @@
-//! placeholder
+//! gpubook's wire types: the JSON the REST API and CLI speak, and the YAML manifests `gpubook apply` reads.
+//!
+//! This is the only crate that serialises for the outside world; domain types in `model` are not
+//! `Serialize`. Conversions between the two live here.
+
+pub mod demo;
+pub mod duration;
+pub mod manifest;
+pub mod views;
+
+pub use manifest::{parse_manifests, resolve, Document, ManifestError};

@@ -4,6 +4,7 @@
 //! planner built on it is too.
 
 pub mod catalog;
+pub mod definitions;
 pub mod fleet;
 pub mod layout;
 pub mod names;
@@ -12,6 +13,7 @@ pub mod shape;
 pub mod size;
 pub mod units;
 
+pub use definitions::Definitions;
 pub use catalog::{Catalog, CatalogError, Confidence, GpuModel, MigGeometry, MigProfile, ModelKey, ProfileIdx};
 pub use fleet::{Fleet, FleetError, Gpu, GpuId, Node, Reconfiguration};
 pub use layout::{Layout, LayoutError, Placement};

@@ -62,3 +62,39 @@ impl MigGeometry {
         Some(counts)
     }
 }
+
+impl MigGeometry {
+    /// The layout a well-known name stands for (`all-enabled`, `all-balanced`, `all-<profile>` with `+`
+    /// written `.`), placed with explicit starts; `None` for a name this model has no layout for.
+    pub fn layout_named(&self, name: &str) -> Option<Layout> {
+        let counts: BTreeMap<ProfileIdx, u32> = match name {
+            "all-enabled" => BTreeMap::new(),
+            "all-balanced" => {
+                self.balanced_counts()?.iter().map(|(n, &c)| Some((self.find(n)?, c))).collect::<Option<_>>()?
+            }
+            _ => {
+                let wanted = name.strip_prefix("all-")?;
+                let idx = self.indices().find(|&i| self.profile(i).name.replace('+', ".") == wanted)?;
+                BTreeMap::from([(idx, self.profile(idx).max)])
+            }
+        };
+        self.place_counts(&counts)
+    }
+
+    /// Some valid layout with exactly these instance counts, if one exists. Larger profiles are placed
+    /// first; the search backtracks, so a fit is found whenever there is one.
+    pub fn place_counts(&self, counts: &BTreeMap<ProfileIdx, u32>) -> Option<Layout> {
+        let mut todo: Vec<ProfileIdx> =
+            counts.iter().flat_map(|(&i, &n)| std::iter::repeat_n(i, n as usize)).collect();
+        todo.sort_by_key(|&i| std::cmp::Reverse((self.profile(i).size, self.profile(i).compute_slices)));
+        self.place(&todo, Layout::default())
+    }
+
+    fn place(&self, todo: &[ProfileIdx], layout: Layout) -> Option<Layout> {
+        let Some((&first, rest)) = todo.split_first() else { return Some(layout) };
+        self.profile(first).starts.iter().find_map(|&start| {
+            let p = super::Placement { profile: first, start };
+            if self.can_add(&layout, p) { self.place(rest, layout.with(p)) } else { None }
+        })
+    }
+}

@@ -162,3 +162,22 @@ fn every_emitted_layout_is_valid_maximal_and_unique() {
         }
     }
 }
+
+#[test]
+fn well_known_names_place_explicit_layouts() {
+    let g = geometry("H100-80GB");
+    let balanced = g.layout_named("all-balanced").unwrap();
+    assert_eq!(balanced.describe(&g), "2g.20gb@0 1g.10gb@2 1g.10gb@3 3g.40gb@4", "the 3g must sit at 4");
+    assert_eq!(g.layout_named("all-1g.10gb").unwrap().len(), 7);
+    assert_eq!(g.layout_named("all-1g.10gb.me").unwrap().len(), 1);
+    assert!(g.layout_named("all-enabled").unwrap().is_empty());
+    assert_eq!(g.layout_named("all-2g.35gb"), None);
+    assert_eq!(g.layout_named("balanced"), None);
+    let r = geometry("RTX-PRO-6000-Blackwell-96GB");
+    assert_eq!(r.layout_named("all-balanced").unwrap().describe(&r), "2g.48gb@0 1g.24gb@6 1g.24gb@9");
+    for model in Catalog::builtin().models().filter_map(|m| m.mig.as_ref()) {
+        for l in [model.layout_named("all-balanced").unwrap()] {
+            assert_eq!(model.well_known_name(&l).as_deref(), Some("all-balanced"));
+        }
+    }
+}

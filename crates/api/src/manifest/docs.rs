@@ -1,0 +1,179 @@
+//! The shape of each manifest kind, as serde reads it.
+
+use serde::{Deserialize, Serialize};
+
+use super::API_VERSION;
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeDoc {
+    pub name: String,
+    #[serde(default)]
+    pub gpus: Vec<GpuGroupDoc>,
+}
+
+/// Some GPUs of one model on a node: `count` of them (indices following the previous group), or the
+/// `devices` listed with their index and UUID.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GpuGroupDoc {
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<DeviceDoc>>,
+    /// `dynamic`, `per-gpu` (the default for MIG GPUs) or `static`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconfiguration: Option<String>,
+    /// The MIG instances that exist now; absent: MIG off, the GPU is used whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutDoc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDoc {
+    pub index: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+}
+
+/// A layout as a well-known name (`all-balanced`, `all-1g.10gb`), as `profile@start` items
+/// (`"4g.40gb@0 3g.40gb@4"`), or as a list of `{profile, start}`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum LayoutDoc {
+    Text(String),
+    List(Vec<InstanceDoc>),
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceDoc {
+    pub profile: String,
+    pub start: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SizeDoc {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A CEL expression over `device`, as in a DRA DeviceClass.
+    pub selector: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CohortDoc {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProjectDoc {
+    pub name: String,
+    /// Defaults to the project name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+    #[serde(default)]
+    pub priority: i32,
+    #[serde(default)]
+    pub quota: Vec<QuotaDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsDoc>,
+}
+
+/// GPU units of one model: `1` is a whole GPU, `0.25` two slices of an 8-slice GPU.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaDoc {
+    pub model: String,
+    pub nominal: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub borrowing_limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lending_limit: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_devices: Option<u32>,
+    /// Longest booking, such as `8h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<String>,
+    /// How far ahead a booking may start, such as `30d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ahead: Option<String>,
+}
+
+/// One manifest document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Document {
+    Node(NodeDoc),
+    Size(SizeDoc),
+    Cohort(CohortDoc),
+    Project(ProjectDoc),
+}
+
+impl Document {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Document::Node(_) => "Node",
+            Document::Size(_) => "Size",
+            Document::Cohort(_) => "Cohort",
+            Document::Project(_) => "Project",
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Document::Node(d) => &d.name,
+            Document::Size(d) => &d.name,
+            Document::Cohort(d) => &d.name,
+            Document::Project(d) => &d.name,
+        }
+    }
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(value: serde_yaml::Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        (field, e.into_inner().to_string())
+    })
+}
+
+/// Reads `apiVersion` and `kind`, then the body of that kind.
+pub(super) fn parse_document(value: serde_yaml::Value) -> Result<Document, (String, String)> {
+    let serde_yaml::Value::Mapping(mut map) = value else {
+        return Err((String::new(), "a document must be a mapping with a `kind`".into()));
+    };
+    if let Some(v) = map.remove("apiVersion") {
+        if v.as_str() != Some(API_VERSION) {
+            return Err(("apiVersion".into(), format!("must be {API_VERSION} when given")));
+        }
+    }
+    let kind = match map.remove("kind") {
+        Some(serde_yaml::Value::String(k)) => k,
+        Some(_) => return Err(("kind".into(), "must be a string".into())),
+        None => return Err(("kind".into(), "is missing; one of Node, Size, Cohort, Project".into())),
+    };
+    let body = serde_yaml::Value::Mapping(map);
+    match kind.as_str() {
+        "Node" => typed(body).map(Document::Node),
+        "Size" => typed(body).map(Document::Size),
+        "Cohort" => typed(body).map(Document::Cohort),
+        "Project" => typed(body).map(Document::Project),
+        other => Err(("kind".into(), format!("{other:?} is not one of Node, Size, Cohort, Project"))),
+    }
+}
