@@ -8,4 +8,4 @@ pub mod duration;
 pub mod manifest;
 pub mod views;
 
-pub use manifest::{parse_manifests, resolve, Document, ManifestError};
+pub use manifest::{Document, ManifestError, parse_manifests, resolve};

@@ -33,7 +33,11 @@ impl fmt::Display for ManifestError {
         if let Some(o) = &self.object {
             write!(f, " ({o})")?;
         }
-        if self.field.is_empty() { write!(f, ": {}", self.reason) } else { write!(f, ": {}: {}", self.field, self.reason) }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.reason)
+        } else {
+            write!(f, ": {}: {}", self.field, self.reason)
+        }
     }
 }
 
@@ -64,7 +68,8 @@ pub fn parse_manifests(file: &str, text: &str) -> Result<Vec<Located>, ManifestE
     let mut out = Vec::new();
     for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let document = i + 1;
-        let err = |field: String, reason: String| ManifestError { file: file.into(), document, object: None, field, reason };
+        let err =
+            |field: String, reason: String| ManifestError { file: file.into(), document, object: None, field, reason };
         let value: serde_yaml::Value =
             serde::Deserialize::deserialize(de).map_err(|e| err(String::new(), format!("not valid YAML: {e}")))?;
         if value.is_null() {

@@ -116,8 +116,13 @@ impl ShapeView {
             };
             (format!("{domain}/{k}"), v)
         });
-        let capacity =
-            s.device.capacity.get(domain).into_iter().flatten().map(|(k, v)| (format!("{domain}/{k}"), serde_json::Value::from(*v)));
+        let capacity = s
+            .device
+            .capacity
+            .get(domain)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (format!("{domain}/{k}"), serde_json::Value::from(*v)));
         ShapeView {
             shape: s.key.to_string(),
             slices: s.slices.0,

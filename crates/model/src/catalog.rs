@@ -221,8 +221,7 @@ pub struct Catalog {
 impl Catalog {
     /// The catalog embedded in the binary.
     pub fn builtin() -> Catalog {
-        let source: CatalogSource =
-            serde_json::from_str(BUILTIN).expect("the embedded catalog is valid JSON (tested)");
+        let source: CatalogSource = serde_json::from_str(BUILTIN).expect("the embedded catalog is valid JSON (tested)");
         Catalog::from_source(source).expect("the embedded catalog is valid (tested)")
     }
 

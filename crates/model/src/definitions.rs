@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::fleet::Fleet;
-use crate::project::{check_tree, Cohort, Project, ProjectError};
+use crate::project::{Cohort, Project, ProjectError, check_tree};
 use crate::size::Size;
 
 /// The declared state gpubook plans against.

@@ -28,7 +28,9 @@ impl Reconfiguration {
     }
 
     pub fn parse(s: &str) -> Option<Reconfiguration> {
-        [Reconfiguration::Dynamic, Reconfiguration::PerGpu, Reconfiguration::Static].into_iter().find(|r| r.as_str() == s)
+        [Reconfiguration::Dynamic, Reconfiguration::PerGpu, Reconfiguration::Static]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 
@@ -97,10 +99,10 @@ impl Fleet {
                 if !indices.insert(gpu.id.index) {
                     return Err(err("gpus", format!("index {} is used twice", gpu.id.index)));
                 }
-                if let Some(uuid) = &gpu.uuid {
-                    if let Some(other) = uuids.insert(uuid.clone(), gpu.id.clone()) {
-                        return Err(err("gpus", format!("UUID {uuid} is also GPU {other}")));
-                    }
+                if let Some(uuid) = &gpu.uuid
+                    && let Some(other) = uuids.insert(uuid.clone(), gpu.id.clone())
+                {
+                    return Err(err("gpus", format!("UUID {uuid} is also GPU {other}")));
                 }
             }
             node.gpus.sort_by_key(|g| g.id.index);

@@ -95,7 +95,11 @@ impl MigGeometry {
         if prof.starts.contains(&p.start) {
             Ok(())
         } else {
-            Err(LayoutError::StartNotAllowed { profile: prof.name.clone(), start: p.start, allowed: prof.starts.clone() })
+            Err(LayoutError::StartNotAllowed {
+                profile: prof.name.clone(),
+                start: p.start,
+                allowed: prof.starts.clone(),
+            })
         }
     }
 
@@ -150,7 +154,8 @@ impl MigGeometry {
 
     /// Every placement of every profile, in profile then start order.
     pub fn all_placements(&self) -> impl Iterator<Item = Placement> + '_ {
-        self.indices().flat_map(move |idx| self.profile(idx).starts.iter().map(move |&start| Placement { profile: idx, start }))
+        self.indices()
+            .flat_map(move |idx| self.profile(idx).starts.iter().map(move |&start| Placement { profile: idx, start }))
     }
 }
 

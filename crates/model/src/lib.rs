@@ -13,8 +13,10 @@ pub mod shape;
 pub mod size;
 pub mod units;
 
+pub use catalog::{
+    Catalog, CatalogError, CatalogSource, Confidence, GpuModel, MigGeometry, MigProfile, ModelKey, ProfileIdx,
+};
 pub use definitions::Definitions;
-pub use catalog::{Catalog, CatalogError, Confidence, GpuModel, MigGeometry, MigProfile, ModelKey, ProfileIdx};
 pub use fleet::{Fleet, FleetError, Gpu, GpuId, Node, Reconfiguration};
 pub use layout::{Layout, LayoutError, Placement};
 pub use project::{Cohort, Limits, Project, ProjectError, Quota};

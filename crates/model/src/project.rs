@@ -80,12 +80,17 @@ pub fn check_tree(
     sizes: &BTreeSet<String>,
 ) -> Result<(), ProjectError> {
     for c in cohorts.values() {
-        let err = |field: &str, reason: String| ProjectError { kind: "Cohort", name: c.name.clone(), field: field.into(), reason };
+        let err = |field: &str, reason: String| ProjectError {
+            kind: "Cohort",
+            name: c.name.clone(),
+            field: field.into(),
+            reason,
+        };
         check_dns_label(&c.name).map_err(|r| err("name", r))?;
-        if let Some(p) = &c.parent {
-            if !cohorts.contains_key(p) {
-                return Err(err("parent", format!("no cohort named {p:?}")));
-            }
+        if let Some(p) = &c.parent
+            && !cohorts.contains_key(p)
+        {
+            return Err(err("parent", format!("no cohort named {p:?}")));
         }
         // Walk up; a path longer than the number of cohorts has a cycle.
         let mut at = c.parent.as_deref();
@@ -98,13 +103,18 @@ pub fn check_tree(
         }
     }
     for p in projects.values() {
-        let err = |field: &str, reason: String| ProjectError { kind: "Project", name: p.name.clone(), field: field.into(), reason };
+        let err = |field: &str, reason: String| ProjectError {
+            kind: "Project",
+            name: p.name.clone(),
+            field: field.into(),
+            reason,
+        };
         check_dns_label(&p.name).map_err(|r| err("name", r))?;
         check_dns_label(&p.namespace).map_err(|r| err("namespace", r))?;
-        if let Some(c) = &p.cohort {
-            if !cohorts.contains_key(c) {
-                return Err(err("cohort", format!("no cohort named {c:?}")));
-            }
+        if let Some(c) = &p.cohort
+            && !cohorts.contains_key(c)
+        {
+            return Err(err("cohort", format!("no cohort named {c:?}")));
         }
         for s in p.sizes.iter().flatten() {
             if !sizes.contains(s) {
@@ -155,7 +165,12 @@ mod tests {
 
     #[test]
     fn lending_more_than_nominal_is_refused() {
-        let q = Quota { model: ModelKey("H100-80GB".into()), nominal: Slices(8), borrowing_limit: None, lending_limit: Some(Slices(9)) };
+        let q = Quota {
+            model: ModelKey("H100-80GB".into()),
+            nominal: Slices(8),
+            borrowing_limit: None,
+            lending_limit: Some(Slices(9)),
+        };
         assert!(q.check().unwrap_err().contains("lendingLimit"));
     }
 }

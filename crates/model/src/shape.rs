@@ -39,8 +39,7 @@ impl FromStr for ShapeKey {
     type Err = String;
 
     fn from_str(s: &str) -> Result<ShapeKey, String> {
-        let (model, profile) =
-            s.split_once('/').ok_or_else(|| format!("{s:?} is not MODEL/PROFILE or MODEL/full"))?;
+        let (model, profile) = s.split_once('/').ok_or_else(|| format!("{s:?} is not MODEL/PROFILE or MODEL/full"))?;
         if model.is_empty() || profile.is_empty() {
             return Err(format!("{s:?} is not MODEL/PROFILE or MODEL/full"));
         }
@@ -184,7 +183,9 @@ impl Catalog {
     pub fn shape(&self, key: &ShapeKey) -> Result<Shape, String> {
         let model = self.get(key.model.as_str()).ok_or_else(|| format!("unknown GPU model {:?}", key.model.0))?;
         match &key.profile {
-            Some(_) if model.mig.is_none() => Err(format!("{} has no MIG profiles; book {}/full", model.key, model.key)),
+            Some(_) if model.mig.is_none() => {
+                Err(format!("{} has no MIG profiles; book {}/full", model.key, model.key))
+            }
             profile => Shape::of(model, profile.as_deref())
                 .ok_or_else(|| format!("{} has no MIG profile {:?}", model.key, profile.as_deref().unwrap_or(""))),
         }

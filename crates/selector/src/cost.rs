@@ -114,17 +114,22 @@ pub(crate) fn domains(e: &IdedExpr) -> BTreeSet<String> {
 }
 
 fn collect_domains(e: &IdedExpr, out: &mut BTreeSet<String>) {
-    if let Expr::Call(c) = &e.expr {
-        if c.func_name == "_[_]" && c.args.len() == 2 {
-            let on_device_map = matches!(&c.args[0].expr, Expr::Select(s)
-                if (s.field == "attributes" || s.field == "capacity")
-                    && matches!(&s.operand.expr, Expr::Ident(i) if i == "device"));
-            if let (true, Expr::Literal(LiteralValue::String(d))) = (on_device_map, &c.args[1].expr) {
-                out.insert(d.to_string());
-            }
-        }
+    if let Expr::Call(c) = &e.expr
+        && c.func_name == "_[_]"
+        && let [map, key] = c.args.as_slice()
+        && let Expr::Literal(LiteralValue::String(domain)) = &key.expr
+        && is_device_map(map)
+    {
+        out.insert(domain.to_string());
     }
     for c in children(e) {
         collect_domains(c, out);
     }
+}
+
+/// `device.attributes` or `device.capacity`.
+fn is_device_map(e: &IdedExpr) -> bool {
+    matches!(&e.expr, Expr::Select(s)
+        if (s.field == "attributes" || s.field == "capacity")
+            && matches!(&s.operand.expr, Expr::Ident(i) if i == "device"))
 }

@@ -1,6 +1,5 @@
 use model::{Catalog, ShapeKey};
 
-
 use super::*;
 
 fn shapes_matching(expr: &str) -> Vec<String> {
@@ -36,7 +35,8 @@ fn nvidia_device_classes_split_whole_gpus_from_mig_slices() {
 /// Every selector in the NVIDIA DRA driver's DeviceClasses in `../shared` compiles and never fails on a shape.
 #[test]
 fn shared_device_class_selectors_evaluate_on_every_shape() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas/nvidia/dra-driver-nvidia-gpu/deviceclasses.yaml");
+    let path =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas/nvidia/dra-driver-nvidia-gpu/deviceclasses.yaml");
     let Ok(text) = std::fs::read_to_string(path) else {
         eprintln!("skipped: {path} is absent (the inline copies above still run)");
         return;
@@ -74,14 +74,17 @@ fn dra_driver_claim_examples_select_the_slices_they_describe() {
     );
     // example-extended-resource-mig-1g-12gb.yaml.
     assert_eq!(
-        shapes_matching("device.driver == 'gpu.nvidia.com' && device.attributes['gpu.nvidia.com'].type == 'mig' && device.attributes['gpu.nvidia.com'].profile == '1g.12gb'"),
+        shapes_matching(
+            "device.driver == 'gpu.nvidia.com' && device.attributes['gpu.nvidia.com'].type == 'mig' && device.attributes['gpu.nvidia.com'].profile == '1g.12gb'"
+        ),
         ["H100-94GB/1g.12gb", "H100-96GB/1g.12gb"]
     );
 }
 
 #[test]
 fn profile_selector_without_type_guard_warns_like_kubernetes_would_fail() {
-    let r = resolve_size("s", None, "device.attributes['gpu.nvidia.com'].profile == '2g.35gb'", &Catalog::builtin()).unwrap();
+    let r = resolve_size("s", None, "device.attributes['gpu.nvidia.com'].profile == '2g.35gb'", &Catalog::builtin())
+        .unwrap();
     let keys: Vec<String> = r.size.shapes.iter().map(ShapeKey::to_string).collect();
     assert_eq!(keys, ["H200-141GB/2g.35gb"]);
     assert_eq!(r.warnings.len(), 1);
@@ -91,15 +94,22 @@ fn profile_selector_without_type_guard_warns_like_kubernetes_would_fail() {
 
 #[test]
 fn quantities_and_versions_compare_as_in_kubernetes() {
-    let big = shapes_matching(&format!("{GPU_CLASS} && device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('100Gi')) >= 0"));
+    let big = shapes_matching(&format!(
+        "{GPU_CLASS} && device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('100Gi')) >= 0"
+    ));
     assert!(big.contains(&"H200-141GB/full".to_string()) && !big.contains(&"H100-80GB/full".to_string()));
     let hopper_up = shapes_matching(&format!(
         "{GPU_CLASS} && device.attributes['gpu.nvidia.com'].cudaComputeCapability.compareTo(semver('9.0.0')) >= 0"
     ));
     assert!(hopper_up.contains(&"H100-80GB/full".to_string()) && !hopper_up.contains(&"A100-80GB/full".to_string()));
-    let h100 = shapes_matching(&format!("{GPU_CLASS} && device.attributes['gpu.nvidia.com'].productName.lowerAscii().matches('^.*h100.*$')"));
+    let h100 = shapes_matching(&format!(
+        "{GPU_CLASS} && device.attributes['gpu.nvidia.com'].productName.lowerAscii().matches('^.*h100.*$')"
+    ));
     assert_eq!(h100, ["H100-80GB/full", "H100-94GB/full"]);
-    assert_eq!(eval("device.capacity['gpu.nvidia.com'].memory.asInteger() == 85520809984", "H100-80GB/full"), Outcome::Match(true));
+    assert_eq!(
+        eval("device.capacity['gpu.nvidia.com'].memory.asInteger() == 85520809984", "H100-80GB/full"),
+        Outcome::Match(true)
+    );
 }
 
 #[test]
@@ -129,7 +139,8 @@ fn default_sizes_match_the_slices_they_are_named_for() {
 fn an_unknown_domain_is_an_empty_map_as_in_kubernetes() {
     assert_eq!(eval("!has(device.attributes['example.com'].color)", "H100-80GB/full"), Outcome::Match(true));
     assert_eq!(eval("size(device.capacity['example.com']) == 0", "H100-80GB/full"), Outcome::Match(true));
-    let e = resolve_size("x", None, "device.attributes['example.com'].color == 'red'", &Catalog::builtin()).unwrap_err();
+    let e =
+        resolve_size("x", None, "device.attributes['example.com'].color == 'red'", &Catalog::builtin()).unwrap_err();
     assert!(matches!(&e, SelectorError::FailsEverywhere { message, .. } if message.contains("color")), "{e}");
 }
 
@@ -145,7 +156,9 @@ fn bad_selectors_are_refused_with_position_and_reason() {
     assert!(matches!(Selector::compile(&long).unwrap_err(), SelectorError::TooLong { .. }));
     let deep = format!("{}true{}", "(".repeat(100), ")".repeat(100));
     assert!(matches!(Selector::compile(&deep).unwrap_err(), SelectorError::TooDeep { depth: 100, .. }));
-    assert!(Selector::compile("'((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((' != ''").is_ok());
+    assert!(
+        Selector::compile("'((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((' != ''").is_ok()
+    );
 }
 
 #[test]

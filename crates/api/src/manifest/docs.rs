@@ -158,10 +158,10 @@ pub(super) fn parse_document(value: serde_yaml::Value) -> Result<Document, (Stri
     let serde_yaml::Value::Mapping(mut map) = value else {
         return Err((String::new(), "a document must be a mapping with a `kind`".into()));
     };
-    if let Some(v) = map.remove("apiVersion") {
-        if v.as_str() != Some(API_VERSION) {
-            return Err(("apiVersion".into(), format!("must be {API_VERSION} when given")));
-        }
+    if let Some(v) = map.remove("apiVersion")
+        && v.as_str() != Some(API_VERSION)
+    {
+        return Err(("apiVersion".into(), format!("must be {API_VERSION} when given")));
     }
     let kind = match map.remove("kind") {
         Some(serde_yaml::Value::String(k)) => k,

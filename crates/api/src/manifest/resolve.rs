@@ -6,8 +6,8 @@ use model::fleet::FleetError;
 use model::names::check_dns_subdomain;
 use model::size::DEFAULT_SIZES;
 use model::{
-    Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, GpuModel, Layout, Limits, MigGeometry, Node, Project,
-    Quota, Reconfiguration, Size, Slices,
+    Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, GpuModel, Layout, Limits, MigGeometry, Node, Project, Quota,
+    Reconfiguration, Size, Slices,
 };
 
 use super::docs::{GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, SizeDoc};
@@ -36,7 +36,9 @@ pub fn resolve(docs: &[Located], catalog: &Catalog) -> Result<(Definitions, Vec<
             Document::Node(n) => nodes.push(node(d, n, catalog)?),
             Document::Size(s) => {
                 let (size, w) = size(d, s, catalog)?;
-                warnings.extend(w.into_iter().map(|w| format!("{}: document {} (Size {}): {w}", d.file, d.document, s.name)));
+                warnings.extend(
+                    w.into_iter().map(|w| format!("{}: document {} (Size {}): {w}", d.file, d.document, s.name)),
+                );
                 defs.sizes.insert(size.name.clone(), size);
             }
             Document::Cohort(c) => {
@@ -78,7 +80,9 @@ fn node(d: &Located, n: &NodeDoc, catalog: &Catalog) -> Result<Node, ManifestErr
         let reconfiguration = reconfiguration(d, &field("reconfiguration"), g, m)?;
         let layout = match (&g.layout, &m.mig) {
             (None, _) => None,
-            (Some(_), None) => return Err(d.error(field("layout"), format!("{} has no MIG; leave the layout out", m.key))),
+            (Some(_), None) => {
+                return Err(d.error(field("layout"), format!("{} has no MIG; leave the layout out", m.key)));
+            }
             (Some(l), Some(geometry)) => Some(layout(geometry, l).map_err(|r| d.error(field("layout"), r))?),
         };
         let devices: Vec<(u32, Option<String>)> = match (g.count, &g.devices) {
@@ -111,7 +115,9 @@ fn reconfiguration(d: &Located, field: &str, g: &GpuGroupDoc, m: &GpuModel) -> R
             .ok_or_else(|| d.error(field, format!("{s:?} is not one of dynamic, per-gpu, static")))?,
     };
     if m.mig.is_none() && parsed != Reconfiguration::Static {
-        return Err(d.error(field, format!("{} has no MIG, so its layout never changes: use static or leave it out", m.key)));
+        return Err(
+            d.error(field, format!("{} has no MIG, so its layout never changes: use static or leave it out", m.key))
+        );
     }
     Ok(parsed)
 }
@@ -120,9 +126,9 @@ fn reconfiguration(d: &Located, field: &str, g: &GpuGroupDoc, m: &GpuModel) -> R
 pub(crate) fn layout(geometry: &MigGeometry, doc: &LayoutDoc) -> Result<Layout, String> {
     let items: Vec<(String, u32)> = match doc {
         LayoutDoc::Text(t) if !t.contains('@') => {
-            return geometry
-                .layout_named(t.trim())
-                .ok_or_else(|| format!("{t:?} is not a layout name this model has (all-enabled, all-balanced, all-<profile>)"));
+            return geometry.layout_named(t.trim()).ok_or_else(|| {
+                format!("{t:?} is not a layout name this model has (all-enabled, all-balanced, all-<profile>)")
+            });
         }
         LayoutDoc::Text(t) => t
             .split_whitespace()

@@ -11,7 +11,8 @@ fn err(text: &str) -> ManifestError {
     defs(text).expect_err("should be refused")
 }
 
-const NODE: &str = "kind: Node\nname: node-a\ngpus:\n  - model: H100-80GB\n    count: 2\n    reconfiguration: dynamic\n";
+const NODE: &str =
+    "kind: Node\nname: node-a\ngpus:\n  - model: H100-80GB\n    count: 2\n    reconfiguration: dynamic\n";
 
 #[test]
 fn the_product_brief_example_resolves() {
@@ -71,21 +72,56 @@ fn bad_documents_name_the_document_field_and_reason() {
     check("name: x\n", 1, None, "kind", "is missing");
     check("- a\n- b\n", 1, None, "", "must be a mapping");
     check("kind: Node\nname: n\ncolour: red\n", 1, None, "colour", "unknown field `colour`");
-    check("kind: Node\nname: n\ngpus:\n  - model: H100-80GB\n    count: 1\n    colour: red\n", 1, None, "gpus[0].colour", "unknown field `colour`");
-    check("kind: Node\nname: n\ngpus:\n  - model: H100-80GB\n    count: two\n", 1, None, "gpus[0].count", "invalid type");
+    check(
+        "kind: Node\nname: n\ngpus:\n  - model: H100-80GB\n    count: 1\n    colour: red\n",
+        1,
+        None,
+        "gpus[0].colour",
+        "unknown field `colour`",
+    );
+    check(
+        "kind: Node\nname: n\ngpus:\n  - model: H100-80GB\n    count: two\n",
+        1,
+        None,
+        "gpus[0].count",
+        "invalid type",
+    );
     check("apiVersion: v1\nkind: Node\nname: n\n", 1, None, "apiVersion", "gpubook/v1");
     check("kind: Node\nname: n\n: :\n", 1, None, "", "not valid YAML");
     check(&NODE.replace("H100-80GB", "H100"), 1, n, "gpus[0].model", "unknown GPU model \"H100\"");
-    check(&NODE.replace("dynamic", "sometimes"), 1, n, "gpus[0].reconfiguration", "not one of dynamic, per-gpu, static");
+    check(
+        &NODE.replace("dynamic", "sometimes"),
+        1,
+        n,
+        "gpus[0].reconfiguration",
+        "not one of dynamic, per-gpu, static",
+    );
     check(&NODE.replace("count: 2", "count: 0"), 1, n, "gpus[0].count", "at least 1");
     check(&format!("{NODE}    layout: \"3g.40gb@4 1g.10gb@5\"\n"), 1, n, "gpus[0].layout", "overlap on units [5]");
     check(&format!("{NODE}    layout: \"2g.20gb@6\"\n"), 1, n, "gpus[0].layout", "cannot start at unit 6");
     check(&format!("{NODE}    layout: all-1g.18gb\n"), 1, n, "gpus[0].layout", "not a layout name");
-    check("kind: Node\nname: node-a\ngpus:\n  - {model: L40S-48GB, count: 1, layout: all-enabled}\n", 1, n, "gpus[0].layout", "has no MIG");
-    check("kind: Node\nname: node-a\ngpus:\n  - {model: L40S-48GB, count: 1, reconfiguration: dynamic}\n", 1, n, "gpus[0].reconfiguration", "no MIG");
+    check(
+        "kind: Node\nname: node-a\ngpus:\n  - {model: L40S-48GB, count: 1, layout: all-enabled}\n",
+        1,
+        n,
+        "gpus[0].layout",
+        "has no MIG",
+    );
+    check(
+        "kind: Node\nname: node-a\ngpus:\n  - {model: L40S-48GB, count: 1, reconfiguration: dynamic}\n",
+        1,
+        n,
+        "gpus[0].reconfiguration",
+        "no MIG",
+    );
     check(&format!("{NODE}---\n{NODE}"), 2, n, "name", "defined twice");
-    check("kind: Node\nname: a\ngpus: [{model: H100-80GB, devices: [{index: 0, uuid: X}]}]\n---\nkind: Node\nname: b\ngpus: [{model: H100-80GB, devices: [{index: 0, uuid: X}]}]\n",
-        2, Some("Node b"), "gpus", "UUID X is also GPU a/0");
+    check(
+        "kind: Node\nname: a\ngpus: [{model: H100-80GB, devices: [{index: 0, uuid: X}]}]\n---\nkind: Node\nname: b\ngpus: [{model: H100-80GB, devices: [{index: 0, uuid: X}]}]\n",
+        2,
+        Some("Node b"),
+        "gpus",
+        "UUID X is also GPU a/0",
+    );
     check("kind: Node\nname: Node_A\n", 1, Some("Node Node_A"), "name", "lowercase");
 }
 
@@ -96,20 +132,53 @@ fn bad_sizes_and_projects_name_the_field() {
     check("kind: Size\nname: s\nselector: \"cel.bind(x, 1, x == 1)\"\n", 1, s, "selector", "cel.bind is not supported");
     check("kind: Size\nname: s\nselector: \"device.driver\"\n", 1, s, "selector", "must evaluate to a bool");
     let p = Some("Project p");
-    check("kind: Project\nname: p\nquota: [{model: H100-80GB, nominal: 0.3}]\n", 1, p, "quota[0].nominal", "whole number of memory slices");
-    check("kind: Project\nname: p\nquota: [{model: L40S-48GB, nominal: 1, borrowingLimit: 0.5}]\n", 1, p, "quota[0].borrowingLimit", "whole number");
-    check("kind: Project\nname: p\nquota: [{model: H100-80GB, nominal: 1}, {model: H100-80GB, nominal: 2}]\n", 1, p, "quota[1].model", "two quota entries");
-    check("kind: Project\nname: p\nquota: [{model: H100-80GB, nominal: 1, lendingLimit: 2}]\n", 1, p, "quota[H100-80GB]", "lendingLimit");
+    check(
+        "kind: Project\nname: p\nquota: [{model: H100-80GB, nominal: 0.3}]\n",
+        1,
+        p,
+        "quota[0].nominal",
+        "whole number of memory slices",
+    );
+    check(
+        "kind: Project\nname: p\nquota: [{model: L40S-48GB, nominal: 1, borrowingLimit: 0.5}]\n",
+        1,
+        p,
+        "quota[0].borrowingLimit",
+        "whole number",
+    );
+    check(
+        "kind: Project\nname: p\nquota: [{model: H100-80GB, nominal: 1}, {model: H100-80GB, nominal: 2}]\n",
+        1,
+        p,
+        "quota[1].model",
+        "two quota entries",
+    );
+    check(
+        "kind: Project\nname: p\nquota: [{model: H100-80GB, nominal: 1, lendingLimit: 2}]\n",
+        1,
+        p,
+        "quota[H100-80GB]",
+        "lendingLimit",
+    );
     check("kind: Project\nname: p\ncohort: nowhere\n", 1, p, "cohort", "no cohort named \"nowhere\"");
     check("kind: Project\nname: p\nsizes: [gpu-huge]\n", 1, p, "sizes", "no size named \"gpu-huge\"");
     check("kind: Project\nname: p\nlimits: {maxDuration: forever}\n", 1, p, "limits.maxDuration", "not a duration");
     check("kind: Project\nname: p\nlimits: {maxDevices: 0}\n", 1, p, "limits.maxDevices", "at least 1");
-    check("kind: Cohort\nname: a\nparent: b\n---\nkind: Cohort\nname: b\nparent: a\n", 1, Some("Cohort a"), "parent", "own ancestor");
+    check(
+        "kind: Cohort\nname: a\nparent: b\n---\nkind: Cohort\nname: b\nparent: a\n",
+        1,
+        Some("Cohort a"),
+        "parent",
+        "own ancestor",
+    );
 }
 
 #[test]
 fn errors_read_as_one_line_with_everything_in_it() {
     let e = err(&NODE.replace("H100-80GB", "H100"));
     let line = e.to_string();
-    assert!(line.starts_with("fleet.yaml: document 1 (Node node-a): gpus[0].model: unknown GPU model \"H100\""), "{line}");
+    assert!(
+        line.starts_with("fleet.yaml: document 1 (Node node-a): gpus[0].model: unknown GPU model \"H100\""),
+        "{line}"
+    );
 }

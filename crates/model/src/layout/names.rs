@@ -84,8 +84,7 @@ impl MigGeometry {
     /// Some valid layout with exactly these instance counts, if one exists. Larger profiles are placed
     /// first; the search backtracks, so a fit is found whenever there is one.
     pub fn place_counts(&self, counts: &BTreeMap<ProfileIdx, u32>) -> Option<Layout> {
-        let mut todo: Vec<ProfileIdx> =
-            counts.iter().flat_map(|(&i, &n)| std::iter::repeat_n(i, n as usize)).collect();
+        let mut todo: Vec<ProfileIdx> = counts.iter().flat_map(|(&i, &n)| std::iter::repeat_n(i, n as usize)).collect();
         todo.sort_by_key(|&i| std::cmp::Reverse((self.profile(i).size, self.profile(i).compute_slices)));
         self.place(&todo, Layout::default())
     }

@@ -50,7 +50,16 @@ fn rtx_pro_6000_layouts_live_on_a_12_unit_grid() {
 fn a30_layouts_live_on_a_4_unit_grid() {
     let g = geometry("A30-24GB");
     let all: Vec<String> = g.maximal_layouts().iter().map(|l| l.describe(&g)).collect();
-    assert_eq!(all, ["1g.6gb@0 1g.6gb@1 1g.6gb@2 1g.6gb@3", "1g.6gb@0 1g.6gb@1 2g.12gb@2", "2g.12gb@0 1g.6gb@2 1g.6gb@3", "2g.12gb@0 2g.12gb@2", "4g.24gb@0"]);
+    assert_eq!(
+        all,
+        [
+            "1g.6gb@0 1g.6gb@1 1g.6gb@2 1g.6gb@3",
+            "1g.6gb@0 1g.6gb@1 2g.12gb@2",
+            "2g.12gb@0 1g.6gb@2 1g.6gb@3",
+            "2g.12gb@0 2g.12gb@2",
+            "4g.24gb@0"
+        ]
+    );
 }
 
 #[test]
@@ -66,9 +75,21 @@ fn invalid_layouts_say_exactly_why() {
     let two_me = layout(&g, &[("1g.10gb+me", 0), ("1g.10gb+me", 1)]);
     assert_eq!(g.validate(&two_me).unwrap_err().to_string(), "2 instances of 1g.10gb+me, at most 1 allowed on one GPU");
     assert!(g.validate(&layout(&g, &[("4g.40gb", 0), ("3g.40gb", 4)])).is_ok(), "4g + 3g fit together");
-    let seven = layout(&g, &[("1g.10gb", 0), ("1g.10gb", 1), ("1g.10gb", 2), ("1g.10gb", 3), ("1g.10gb", 4), ("1g.10gb", 5), ("1g.10gb", 6)]);
+    let seven = layout(
+        &g,
+        &[
+            ("1g.10gb", 0),
+            ("1g.10gb", 1),
+            ("1g.10gb", 2),
+            ("1g.10gb", 3),
+            ("1g.10gb", 4),
+            ("1g.10gb", 5),
+            ("1g.10gb", 6),
+        ],
+    );
     assert!(g.validate(&seven).is_ok());
-    assert!(g.indices().all(|i| g.profile(i).variant != crate::catalog::Variant::Base || !g.can_add(&seven, Placement { profile: i, start: 7 })));
+    assert!(g.indices().all(|i| g.profile(i).variant != crate::catalog::Variant::Base
+        || !g.can_add(&seven, Placement { profile: i, start: 7 })));
     // A made-up geometry where placements allow more compute than the GPU has.
     let mut tight = g.clone();
     tight.compute_slices = 3;
@@ -92,7 +113,10 @@ fn well_known_names_follow_the_gpu_operator() {
     assert_eq!(g.well_known_name(&custom), None);
     assert_eq!(g.config_name(&custom), "gpubook-1x3g.40gb-1x4g.40gb");
     let r = geometry("RTX-PRO-6000-Blackwell-96GB");
-    assert_eq!(r.well_known_name(&layout(&r, &[("1g.24gb", 0), ("1g.24gb", 3), ("2g.48gb", 6)])).as_deref(), Some("all-balanced"));
+    assert_eq!(
+        r.well_known_name(&layout(&r, &[("1g.24gb", 0), ("1g.24gb", 3), ("2g.48gb", 6)])).as_deref(),
+        Some("all-balanced")
+    );
 }
 
 /// Naive validity: expand every instance into its units and compare, independently of the bit masks.
@@ -118,11 +142,10 @@ fn naive_valid(g: &MigGeometry, l: &Layout) -> bool {
 }
 
 fn model_and_subset() -> impl Strategy<Value = (String, Vec<bool>)> {
-    prop::sample::select(vec!["H100-80GB", "A30-24GB", "RTX-PRO-6000-Blackwell-96GB", "A100-40GB"])
-        .prop_flat_map(|m| {
-            let n = geometry(m).all_placements().count();
-            (Just(m.to_string()), prop::collection::vec(any::<bool>(), n))
-        })
+    prop::sample::select(vec!["H100-80GB", "A30-24GB", "RTX-PRO-6000-Blackwell-96GB", "A100-40GB"]).prop_flat_map(|m| {
+        let n = geometry(m).all_placements().count();
+        (Just(m.to_string()), prop::collection::vec(any::<bool>(), n))
+    })
 }
 
 proptest! {
@@ -175,9 +198,14 @@ fn well_known_names_place_explicit_layouts() {
     assert_eq!(g.layout_named("balanced"), None);
     let r = geometry("RTX-PRO-6000-Blackwell-96GB");
     assert_eq!(r.layout_named("all-balanced").unwrap().describe(&r), "2g.48gb@0 1g.24gb@6 1g.24gb@9");
-    for model in Catalog::builtin().models().filter_map(|m| m.mig.as_ref()) {
-        for l in [model.layout_named("all-balanced").unwrap()] {
-            assert_eq!(model.well_known_name(&l).as_deref(), Some("all-balanced"));
+    // Every name the GPU Operator generates for a model places, and names itself back.
+    for g in Catalog::builtin().models().filter_map(|m| m.mig.as_ref()) {
+        let names =
+            g.profiles.iter().map(|p| format!("all-{}", p.name.replace('+', "."))).chain(["all-balanced".into()]);
+        for name in names {
+            let l = g.layout_named(&name).unwrap_or_else(|| panic!("{name}"));
+            assert!(g.validate(&l).is_ok(), "{name}");
+            assert_eq!(g.well_known_name(&l).as_deref(), Some(name.as_str()));
         }
     }
 }

@@ -1,0 +1,63 @@
+//! Command-line parsing and dispatch; each verb lives in its own module.
+
+mod catalog;
+mod definitions;
+mod output;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub(crate) use output::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "gpubook", version, about = "GPU-as-a-Service: book whole GPUs and MIG slices on a shared fleet")]
+pub(crate) struct Cli {
+    /// A catalog file (YAML or JSON) whose models are added to the built-in catalog, replacing models with
+    /// the same key.
+    #[arg(long, global = true, env = "GPUBOOK_CATALOG")]
+    catalog: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// GPU models, their MIG profiles and placements.
+    Catalog(catalog::CatalogArgs),
+    /// Sizes and the shapes each one matches, with how many GPUs of the fleet could host them.
+    Sizes(ManifestArgs),
+    /// Nodes and GPUs with their reconfiguration mode and current MIG layout.
+    Fleet(ManifestArgs),
+    /// Checks manifest files (Node, Size, Cohort, Project) and says what they define.
+    Validate(ManifestArgs),
+    /// Prints the demo manifests, a starting point for your own.
+    Demo,
+}
+
+/// Where definitions come from: manifest files, or the demo.
+#[derive(Debug, Args)]
+pub(crate) struct ManifestArgs {
+    /// Manifest files; `-` reads standard input.
+    #[arg(short = 'f', long = "file")]
+    files: Vec<PathBuf>,
+    /// Use the demo fleet, sizes and projects.
+    #[arg(long)]
+    demo: bool,
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+}
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
+    let catalog = catalog::load(cli.catalog.as_deref())?;
+    match cli.command {
+        Command::Catalog(args) => catalog::run(&catalog, args),
+        Command::Sizes(args) => definitions::sizes(&catalog, &args),
+        Command::Fleet(args) => definitions::fleet(&catalog, &args),
+        Command::Validate(args) => definitions::validate(&catalog, &args),
+        Command::Demo => {
+            print!("{}", api::demo::MANIFEST);
+            Ok(())
+        }
+    }
+}
