@@ -1,12 +1,12 @@
 //! Durations as people write them in manifests and on the command line: `90m`, `4h`, `1h30m`, `14d`.
 
 /// Parses a duration into seconds. Units: `s`, `m`, `h`, `d`, `w`; parts may be combined (`1h30m`).
-pub fn parse_duration(s: &str) -> Result<u64, String> {
+pub fn parse_duration(s: &str) -> Result<i64, String> {
     let bad = || format!("{s:?} is not a duration such as 30m, 4h, 1h30m or 14d");
     if s.is_empty() {
         return Err(bad());
     }
-    let (mut total, mut digits) = (0u64, String::new());
+    let (mut total, mut digits) = (0i64, String::new());
     for c in s.chars() {
         if c.is_ascii_digit() {
             digits.push(c);
@@ -20,7 +20,7 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
             'w' => 604_800,
             _ => return Err(bad()),
         };
-        let n: u64 = digits.parse().map_err(|_| bad())?;
+        let n: i64 = digits.parse().map_err(|_| bad())?;
         total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
         digits.clear();
     }
@@ -31,7 +31,7 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
 }
 
 /// Writes seconds back in the largest whole units (`5400` → `1h30m`).
-pub fn format_duration(mut secs: u64) -> String {
+pub fn format_duration(mut secs: i64) -> String {
     if secs == 0 {
         return "0s".into();
     }

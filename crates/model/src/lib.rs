@@ -3,6 +3,7 @@
 //! Pure data and pure functions: no IO, no clock, ordered maps only. Everything here is deterministic so the
 //! planner built on it is too.
 
+pub mod booking;
 pub mod catalog;
 pub mod definitions;
 pub mod fleet;
@@ -11,8 +12,10 @@ pub mod names;
 pub mod project;
 pub mod shape;
 pub mod size;
+pub mod time;
 pub mod units;
 
+pub use booking::{Booking, BookingId, Device, Mode, Request, Slot, Status, Want};
 pub use catalog::{
     Catalog, CatalogError, CatalogSource, Confidence, GpuModel, MigGeometry, MigProfile, ModelKey, ProfileIdx,
 };
@@ -22,4 +25,5 @@ pub use layout::{Layout, LayoutError, Placement};
 pub use project::{Cohort, Limits, Project, ProjectError, Quota};
 pub use shape::{AttrValue, DeviceView, Shape, ShapeKey, ShapeKind};
 pub use size::Size;
+pub use time::{Instant, Window};
 pub use units::{MiB, Slices};

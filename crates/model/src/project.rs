@@ -33,9 +33,9 @@ pub struct Limits {
     /// Most devices in one booking.
     pub max_devices: Option<u32>,
     /// Longest booking window, in seconds.
-    pub max_duration_s: Option<u64>,
+    pub max_duration_s: Option<i64>,
     /// How far ahead of now a booking may start, in seconds.
-    pub max_lead_s: Option<u64>,
+    pub max_lead_s: Option<i64>,
 }
 
 /// A tenant: a Kubernetes namespace, its quotas and rules.

@@ -1,0 +1,378 @@
+//! Admission: a request in, a decision out. Devices are placed one at a time on a tentative overlay, so
+//! booking k devices succeeds exactly when the first k single-device steps do; availability counts the same
+//! steps (invariant 4 by construction).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::{Booking, BookingId, Device, Instant, Mode, Request, Shape, Slot, Status, Want, Window};
+
+use crate::calendar::Res;
+use crate::quota::Change;
+use crate::state::Planner;
+use crate::verdict::{Decision, Move, Reason, Verdict};
+
+/// The booking being decided, before it has an id.
+pub(crate) const NEW: BookingId = BookingId(u64::MAX);
+
+/// A request checked against the project's rules, with the shapes it may take, cheapest first.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    pub(crate) project: String,
+    pub(crate) mode: Mode,
+    pub(crate) priority: i32,
+    pub(crate) window: Window,
+    pub(crate) shapes: Vec<Shape>,
+}
+
+/// What a decision would change, on top of the committed state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Work {
+    pub(crate) added: Vec<(usize, Res)>,
+    pub(crate) removed: BTreeSet<(BookingId, u16)>,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) victims: Vec<BookingId>,
+    pub(crate) moves: Vec<Move>,
+    pub(crate) devices: Vec<Device>,
+    pub(crate) borrowing: bool,
+    pub(crate) layout_changes: u32,
+}
+
+/// The best slot found for a device: GPU index, reservation, and whether it changes a per-gpu layout.
+pub(crate) struct Found {
+    pub(crate) gpu: usize,
+    pub(crate) res: Res,
+    pub(crate) relayout: bool,
+}
+
+impl Planner {
+    /// Checks a request against the project's rules and finds the shapes it may take.
+    pub(crate) fn context(&self, req: &Request, now: Instant) -> Result<Ctx, Vec<Reason>> {
+        let never = |code, msg: String| Err(vec![Reason::new(code, msg)]);
+        let Some(project) = self.defs.projects.get(&req.project) else {
+            return never("unknown-project", format!("no project {:?}", req.project));
+        };
+        let q = self.config.quantum_s;
+        let w = req.window;
+        if w.start.0 % q != 0 || w.end.0 % q != 0 {
+            return never("misaligned-window", format!("windows start and end on multiples of {} minutes", q / 60));
+        }
+        if w.start < now.floor(q) {
+            return never("in-the-past", "the window starts before now".into());
+        }
+        if req.count == 0 {
+            return never("bad-count", "count must be at least 1".into());
+        }
+        let limits = &project.limits;
+        if let Some(max) = limits.max_devices.filter(|m| req.count > *m) {
+            return never("too-many-devices", format!("project {} books at most {max} devices at once", project.name));
+        }
+        if let Some(max) = limits.max_duration_s.filter(|m| w.seconds() > *m) {
+            return never(
+                "too-long",
+                format!("project {} books at most {} hours at once", project.name, max as f64 / 3600.0),
+            );
+        }
+        if let Some(max) = limits.max_lead_s.filter(|m| w.start.0 - now.0 > *m) {
+            return never(
+                "too-far-ahead",
+                format!("project {} books at most {} days ahead", project.name, max as f64 / 86_400.0),
+            );
+        }
+        let allowed = |size: &str| project.sizes.as_ref().is_none_or(|s| s.contains(size));
+        let mut shapes: Vec<Shape> = match &req.want {
+            Want::Size(name) => {
+                let Some(size) = self.defs.sizes.get(name) else {
+                    return never("unknown-size", format!("no size {name:?}"));
+                };
+                if !allowed(name) {
+                    return never("size-not-allowed", format!("project {} may not book {name}", project.name));
+                }
+                size.shapes.iter().filter_map(|k| self.shapes.get(k).cloned()).collect()
+            }
+            Want::Shape(key) => {
+                if let Err(e) = self.catalog.shape(key) {
+                    return never("unknown-shape", e);
+                }
+                let by_allowed_size = self.defs.sizes.values().any(|s| allowed(&s.name) && s.shapes.contains(key));
+                if project.sizes.is_some() && !by_allowed_size {
+                    return never(
+                        "size-not-allowed",
+                        format!("{key} is in none of the sizes project {} may book", project.name),
+                    );
+                }
+                self.shapes.get(key).cloned().into_iter().collect()
+            }
+        };
+        if shapes.is_empty() {
+            return never("no-such-gpu", format!("no GPU of the fleet offers {}", req.want));
+        }
+        shapes.sort_by(|a, b| {
+            a.gpu_fraction().total_cmp(&b.gpu_fraction()).then(a.memory.cmp(&b.memory)).then(a.key.cmp(&b.key))
+        });
+        Ok(Ctx {
+            project: project.name.clone(),
+            mode: req.mode,
+            priority: req.priority.unwrap_or(project.priority),
+            window: w,
+            shapes,
+        })
+    }
+
+    /// The quota change one device of `shape` makes for the request.
+    pub(crate) fn device_change(ctx: &Ctx, shape: &Shape) -> Change {
+        Change {
+            project: ctx.project.clone(),
+            model: shape.key.model.clone(),
+            window: ctx.window,
+            slices: i64::from(shape.slices.0),
+            reserved: ctx.mode == Mode::Reserved,
+        }
+    }
+
+    /// The best slot for a device of `shape` over `window` on top of `work`: least fragmentation, then no
+    /// layout change, then the lowest GPU index and start.
+    pub(crate) fn find_slot(
+        &self,
+        shape: &Shape,
+        window: Window,
+        booking: BookingId,
+        device: u16,
+        work: &Work,
+        now: Instant,
+    ) -> Option<Found> {
+        self.search_slot(shape, window, booking, device, work, now).ok()
+    }
+
+    /// [`Self::find_slot`], or the distinct reasons the slots were refused (besides plain "units busy").
+    pub(crate) fn search_slot(
+        &self,
+        shape: &Shape,
+        window: Window,
+        booking: BookingId,
+        device: u16,
+        work: &Work,
+        now: Instant,
+    ) -> Result<Found, Vec<Reason>> {
+        let gap = self.config.per_gpu_idle_gap_s;
+        let mut best: Option<(u32, bool, Found)> = None;
+        let mut why: BTreeMap<&'static str, Reason> = BTreeMap::new();
+        for &g in self.by_model.get(&shape.key.model).into_iter().flatten() {
+            let cal = &self.gpus[g];
+            let slots: Vec<Slot> = match (shape.kind, &cal.geometry) {
+                (model::ShapeKind::Whole, _) => vec![Slot::Whole],
+                (model::ShapeKind::Mig(profile), Some(geo)) => {
+                    geo.profile(profile).starts.iter().map(|&start| Slot::Mig { profile, start }).collect()
+                }
+                (model::ShapeKind::Mig(_), None) => continue,
+            };
+            let t = self.tentative(g, work);
+            for slot in slots {
+                let res = Res { booking, device, window, slot, mask: cal.mask_of(slot) };
+                if let Err(r) = cal.check(&res, &t, now, gap) {
+                    if r.code != "units-busy" {
+                        why.entry(r.code).or_insert(r);
+                    }
+                    continue;
+                }
+                let cost = cal.fragmentation_cost(&res, &cal.overlapping(window, &t));
+                let relayout = cal.needs_relayout(&res, &t, gap);
+                let better = best.as_ref().is_none_or(|(c, r, _)| (cost, relayout) < (*c, *r));
+                if better {
+                    best = Some((cost, relayout, Found { gpu: g, res, relayout }));
+                }
+            }
+        }
+        best.map(|(_, _, f)| f).ok_or_else(|| why.into_values().collect())
+    }
+
+    /// Adds a found slot for the new booking's next device to `work`.
+    pub(crate) fn take(&self, work: &mut Work, found: Found, change: Change, borrowing: bool) {
+        let Found { gpu, mut res, relayout } = found;
+        res.device = work.devices.len() as u16;
+        work.devices.push(Device {
+            gpu: self.gpus[gpu].gpu.id.clone(),
+            shape: self.slot_shape(gpu, res.slot),
+            slot: res.slot,
+        });
+        work.added.push((gpu, res));
+        work.changes.push(change);
+        work.borrowing |= borrowing;
+        work.layout_changes += u32::from(relayout);
+    }
+
+    /// Places one more device of the request on top of `work`: plainly, else by re-placing bookings that
+    /// have not started, else (reserved requests) by preempting opportunistic bookings.
+    pub(crate) fn place_one(&self, ctx: &Ctx, work: &mut Work, now: Instant) -> Result<(), Vec<Reason>> {
+        let mut reasons = Vec::new();
+        let mut quota_ok = Vec::new();
+        for shape in &ctx.shapes {
+            let change = Self::device_change(ctx, shape);
+            match self.ledger.check(&change, &work.changes) {
+                Err(r) => reasons.push(r),
+                Ok(borrowing) => {
+                    let next = work.devices.len() as u16;
+                    match self.search_slot(shape, ctx.window, NEW, next, work, now) {
+                        Ok(found) => {
+                            self.take(work, found, change, borrowing);
+                            return Ok(());
+                        }
+                        Err(why) => reasons.extend(why),
+                    }
+                    reasons.push(Reason::new("no-capacity", format!("no {} is free for the whole window", shape.key)));
+                    quota_ok.push((shape, change, borrowing));
+                }
+            }
+        }
+        for (shape, change, borrowing) in &quota_ok {
+            if let Some(trial) = self.repack(shape, ctx, work, change.clone(), *borrowing, now) {
+                *work = trial;
+                return Ok(());
+            }
+        }
+        if ctx.mode == Mode::Reserved {
+            for shape in &ctx.shapes {
+                if let Some(trial) = self.preempt(shape, ctx, work, now) {
+                    *work = trial;
+                    return Ok(());
+                }
+            }
+        }
+        reasons.sort();
+        reasons.dedup();
+        Err(reasons)
+    }
+
+    /// Places `count` devices; the work done, or why the next device did not fit.
+    pub(crate) fn place_all(&self, ctx: &Ctx, count: u32, now: Instant) -> Result<Work, Vec<Reason>> {
+        let mut work = Work::default();
+        for _ in 0..count {
+            self.place_one(ctx, &mut work, now)?;
+        }
+        Ok(work)
+    }
+
+    fn decide(&self, req: &Request, now: Instant) -> (Decision, Option<Work>) {
+        let ctx = match self.context(req, now) {
+            Ok(c) => c,
+            Err(reasons) => return (Decision::refused(Verdict::Never, reasons), None),
+        };
+        match self.place_all(&ctx, req.count, now) {
+            Ok(work) => {
+                let verdict = if !work.victims.is_empty() {
+                    Verdict::FitsAfterPreempting(work.victims.clone())
+                } else if work.borrowing {
+                    Verdict::FitsByBorrowing
+                } else {
+                    Verdict::Fits
+                };
+                let mut reasons = Vec::new();
+                if work.borrowing {
+                    reasons
+                        .push(Reason::new("borrowing", format!("{} borrows idle capacity of its cohort", ctx.project)));
+                }
+                for v in &work.victims {
+                    let b = &self.bookings[v];
+                    reasons.push(Reason::new(
+                        "preempts",
+                        format!("reclaims the devices of opportunistic booking {v} of {}", b.request.project),
+                    ));
+                }
+                let decision = Decision {
+                    verdict,
+                    reasons,
+                    devices: work.devices.clone(),
+                    moves: work.moves.clone(),
+                    layout_changes: work.layout_changes,
+                };
+                (decision, Some(work))
+            }
+            Err(reasons) => {
+                let verdict = match self.earliest_start(&ctx, req.count, now) {
+                    Some(t) => Verdict::NotBefore(t),
+                    None => Verdict::Never,
+                };
+                (Decision::refused(verdict, reasons), None)
+            }
+        }
+    }
+
+    /// Answers a request without changing anything.
+    pub fn admit(&self, req: &Request, now: Instant) -> Decision {
+        self.decide(req, now).0
+    }
+
+    /// Answers a request and, when it fits, commits it: preempts the victims, moves re-placed bookings and
+    /// adds the new booking. Returns its id when committed.
+    pub fn book(&mut self, req: &Request, now: Instant) -> (Decision, Option<BookingId>) {
+        let (decision, work) = self.decide(req, now);
+        let Some(work) = work else { return (decision, None) };
+        let id = self.allocate_id();
+        self.commit(id, req, &decision, work, now);
+        (decision, Some(id))
+    }
+
+    fn commit(&mut self, id: BookingId, req: &Request, decision: &Decision, work: Work, now: Instant) {
+        for v in &work.victims {
+            let reason = format!("reclaimed for reserved booking {id} of project {}", req.project);
+            self.release(*v, Status::Preempted { by: id, reason }).expect("victims hold their devices");
+        }
+        for m in &work.moves {
+            let b = self.bookings.get_mut(&m.booking).expect("moved bookings exist");
+            let old = std::mem::replace(&mut b.devices[usize::from(m.device)], m.to.clone());
+            let window = b.window();
+            let from = self.by_id[&old.gpu];
+            self.gpus[from].remove(m.booking, m.device);
+            let to = self.by_id[&m.to.gpu];
+            let mask = self.gpus[to].mask_of(m.to.slot);
+            self.gpus[to].insert(Res { booking: m.booking, device: m.device, window, slot: m.to.slot, mask });
+        }
+        let project = &self.defs.projects[&req.project];
+        let booking = Booking {
+            id,
+            request: req.clone(),
+            priority: req.priority.unwrap_or(project.priority),
+            devices: decision.devices.clone(),
+            created: now,
+            ended: None,
+        };
+        for (i, d) in booking.devices.iter().enumerate() {
+            let g = self.by_id[&d.gpu];
+            let mask = self.gpus[g].mask_of(d.slot);
+            self.gpus[g].insert(Res { booking: id, device: i as u16, window: booking.window(), slot: d.slot, mask });
+            self.ledger.apply(&self.change(&booking, &d.shape, 1));
+        }
+        self.bookings.insert(id, booking);
+    }
+
+    /// Start instants worth trying after `from`: the ends of bookings on the request's models, in order.
+    pub(crate) fn candidate_starts(&self, ctx: &Ctx, from: Instant, until: Instant) -> Vec<Instant> {
+        let models: BTreeSet<&model::ModelKey> = ctx.shapes.iter().map(|s| &s.key.model).collect();
+        let q = self.config.quantum_s;
+        let mut starts: BTreeMap<Instant, ()> = BTreeMap::new();
+        for &g in models.iter().filter_map(|m| self.by_model.get(*m)).flatten() {
+            for r in self.gpus[g].reservations() {
+                // With an idle gap, a per-gpu layout may change only `gap` after a booking ends.
+                for end in [r.window.end, r.window.end.plus(self.config.per_gpu_idle_gap_s)] {
+                    let t = end.ceil(q);
+                    if t > from && t <= until {
+                        starts.insert(t, ());
+                    }
+                }
+            }
+        }
+        starts.into_keys().collect()
+    }
+
+    /// The earliest start after the request's own at which the same duration fits, within the horizon and
+    /// the project's lead limit.
+    pub(crate) fn earliest_start(&self, ctx: &Ctx, count: u32, now: Instant) -> Option<Instant> {
+        let mut until = now.plus(self.config.horizon_s);
+        if let Some(lead) = self.defs.projects[&ctx.project].limits.max_lead_s {
+            until = until.min(now.plus(lead));
+        }
+        self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(512).find(|&t| {
+            let moved = Ctx { window: ctx.window.moved_to(t), ..ctx.clone() };
+            self.place_all(&moved, count, now).is_ok()
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! Availability: how many devices a project can book for a window, per window or per slot of a range, and
+//! the earliest window where a request fits.
+
+use model::{Instant, Mode, Request, Want, Window};
+
+use crate::admit::Work;
+use crate::state::Planner;
+use crate::verdict::Reason;
+
+/// Availability is counted up to this many devices.
+pub const MAX_COUNTED: u32 = 1024;
+
+impl Planner {
+    /// How many devices of `want` `project` can book for the whole of `window` in `mode`: booking that many
+    /// succeeds and one more fails (PRODUCT.md invariant 4), because both take the same single-device steps.
+    pub fn availability(
+        &self,
+        project: &str,
+        want: &Want,
+        window: Window,
+        mode: Mode,
+        now: Instant,
+    ) -> Result<u32, Vec<Reason>> {
+        let req = Request {
+            project: project.into(),
+            owner: String::new(),
+            want: want.clone(),
+            count: 1,
+            window,
+            mode,
+            priority: None,
+        };
+        let ctx = self.context(&req, now)?;
+        let cap = self.defs.projects[project].limits.max_devices.unwrap_or(MAX_COUNTED).min(MAX_COUNTED);
+        let mut work = Work::default();
+        let mut k = 0;
+        while k < cap && self.place_one(&ctx, &mut work, now).is_ok() {
+            k += 1;
+        }
+        Ok(k)
+    }
+
+    /// Availability for each `step_s`-long slot of `range` (slots already over count as 0).
+    pub fn availability_slots(
+        &self,
+        project: &str,
+        want: &Want,
+        range: Window,
+        step_s: i64,
+        mode: Mode,
+        now: Instant,
+    ) -> Result<Vec<(Window, u32)>, Vec<Reason>> {
+        let q = self.config.quantum_s;
+        if step_s <= 0 || step_s % q != 0 {
+            return Err(vec![Reason::new("bad-step", format!("the step must be a multiple of {} minutes", q / 60))]);
+        }
+        let mut out = Vec::new();
+        let mut t = range.start;
+        while t < range.end {
+            let slot = Window { start: t, end: t.plus(step_s).min(range.end) };
+            let n = if slot.end <= now.floor(q) {
+                0
+            } else {
+                let from = Window { start: slot.start.max(now.floor(q)), end: slot.end };
+                self.availability(project, want, from, mode, now).unwrap_or(0)
+            };
+            out.push((slot, n));
+            t = t.plus(step_s);
+        }
+        Ok(out)
+    }
+
+    /// The first window of the request's duration, at or after its start, where it fits: "the first 4-hour
+    /// window in the next 7 days where 2 × gpu-medium fit for team-a".
+    pub fn earliest_window(&self, req: &Request, now: Instant) -> Result<Option<Window>, Vec<Reason>> {
+        let ctx = self.context(req, now)?;
+        if self.place_all(&ctx, req.count, now).is_ok() {
+            return Ok(Some(req.window));
+        }
+        Ok(self.earliest_start(&ctx, req.count, now).map(|t| req.window.moved_to(t)))
+    }
+}

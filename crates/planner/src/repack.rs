@@ -1,0 +1,90 @@
+//! Late binding: bookings that have not started are not tied to their slot, so a device that finds no free
+//! slot may take one held by such bookings if they can all be placed again elsewhere.
+
+use model::{BookingId, Instant, Shape, Slot};
+
+use crate::admit::{Ctx, Found, NEW, Work};
+use crate::calendar::Res;
+use crate::quota::Change;
+use crate::state::Planner;
+
+/// Most bookings moved to make room for one device.
+const MAX_MOVED: usize = 3;
+
+impl Planner {
+    /// Whether a reservation may be re-placed at `now`: its booking holds, has not started, and is not the
+    /// request being decided.
+    fn movable(&self, r: &Res, work: &Work, now: Instant) -> bool {
+        r.booking != NEW
+            && !work.moves.iter().any(|m| m.booking == r.booking && m.device == r.device)
+            && self.bookings.get(&r.booking).is_some_and(|b| b.holds() && !b.started(now))
+    }
+
+    /// Tries every slot of `shape` that only movable reservations block: frees it, takes it, and places the
+    /// displaced devices again. The first success wins.
+    pub(crate) fn repack(
+        &self,
+        shape: &Shape,
+        ctx: &Ctx,
+        work: &Work,
+        change: Change,
+        borrowing: bool,
+        now: Instant,
+    ) -> Option<Work> {
+        let gap = self.config.per_gpu_idle_gap_s;
+        for &g in self.by_model.get(&shape.key.model)? {
+            let cal = &self.gpus[g];
+            let slots: Vec<Slot> = match (shape.kind, &cal.geometry) {
+                (model::ShapeKind::Whole, _) => vec![Slot::Whole],
+                (model::ShapeKind::Mig(profile), Some(geo)) => {
+                    geo.profile(profile).starts.iter().map(|&start| Slot::Mig { profile, start }).collect()
+                }
+                (model::ShapeKind::Mig(_), None) => continue,
+            };
+            for slot in slots {
+                let mask = cal.mask_of(slot);
+                let t = self.tentative(g, work);
+                let blocking: Vec<(BookingId, u16)> = cal
+                    .overlapping(ctx.window, &t)
+                    .into_iter()
+                    .filter(|r| r.mask & mask != 0 || cal.gpu.reconfiguration == model::Reconfiguration::PerGpu)
+                    .filter(|r| self.movable(r, work, now))
+                    .map(|r| (r.booking, r.device))
+                    .collect();
+                if blocking.is_empty() || blocking.len() > MAX_MOVED {
+                    continue;
+                }
+                let mut trial = work.clone();
+                trial.removed.extend(blocking.iter().copied());
+                let res = Res { booking: NEW, device: trial.devices.len() as u16, window: ctx.window, slot, mask };
+                if cal.check(&res, &self.tentative(g, &trial), now, gap).is_err() {
+                    continue;
+                }
+                let relayout = cal.needs_relayout(&res, &self.tentative(g, &trial), gap);
+                self.take(&mut trial, Found { gpu: g, res, relayout }, change.clone(), borrowing);
+                if self.replace_all(&blocking, &mut trial, now) {
+                    return Some(trial);
+                }
+            }
+        }
+        None
+    }
+
+    /// Places the displaced devices again, each in the best slot of its own shape; false if one finds none.
+    fn replace_all(&self, displaced: &[(BookingId, u16)], trial: &mut Work, now: Instant) -> bool {
+        for &(id, device) in displaced {
+            let b = &self.bookings[&id];
+            let Some(shape) = self.shapes.get(&b.devices[usize::from(device)].shape) else { return false };
+            let Some(found) = self.find_slot(shape, b.window(), id, device, trial, now) else { return false };
+            let to = model::Device {
+                gpu: self.gpus[found.gpu].gpu.id.clone(),
+                shape: shape.key.clone(),
+                slot: found.res.slot,
+            };
+            trial.layout_changes += u32::from(found.relayout);
+            trial.added.push((found.gpu, found.res));
+            trial.moves.push(crate::verdict::Move { booking: id, device, to });
+        }
+        true
+    }
+}

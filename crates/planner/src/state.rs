@@ -1,0 +1,169 @@
+//! The planner's state: every GPU's calendar, every booking, and quota usage over time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use model::{Booking, BookingId, Catalog, Definitions, GpuId, Instant, ModelKey, Shape, ShapeKey, Slot, Status};
+
+use crate::calendar::{GpuCal, Res, Tentative};
+use crate::quota::{Change, Ledger};
+
+/// Planner settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Booking windows start and end on multiples of this many seconds.
+    pub quantum_s: i64,
+    /// A per-gpu GPU changes its layout only after it has been idle this long.
+    pub per_gpu_idle_gap_s: i64,
+    /// How far ahead "not before" and earliest-window searches look.
+    pub horizon_s: i64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { quantum_s: 900, per_gpu_idle_gap_s: 0, horizon_s: 90 * 86_400 }
+    }
+}
+
+/// The calendar of a fleet, with its bookings and quota usage.
+#[derive(Clone, Debug)]
+pub struct Planner {
+    pub(crate) catalog: Catalog,
+    pub(crate) defs: Definitions,
+    pub(crate) config: Config,
+    pub(crate) shapes: BTreeMap<ShapeKey, Shape>,
+    pub(crate) gpus: Vec<GpuCal>,
+    pub(crate) by_id: BTreeMap<GpuId, usize>,
+    pub(crate) by_model: BTreeMap<ModelKey, Vec<usize>>,
+    pub(crate) bookings: BTreeMap<BookingId, Booking>,
+    pub(crate) ledger: Ledger,
+    next_id: u64,
+}
+
+impl Planner {
+    pub fn new(catalog: Catalog, defs: Definitions, config: Config) -> Planner {
+        let mut gpus = Vec::new();
+        let mut by_id = BTreeMap::new();
+        let mut by_model: BTreeMap<ModelKey, Vec<usize>> = BTreeMap::new();
+        let mut geometries: BTreeMap<ModelKey, Option<Arc<model::MigGeometry>>> = BTreeMap::new();
+        for g in defs.fleet.gpus() {
+            let geometry = geometries
+                .entry(g.model.clone())
+                .or_insert_with(|| catalog.get(g.model.as_str()).and_then(|m| m.mig.clone()).map(Arc::new))
+                .clone();
+            by_id.insert(g.id.clone(), gpus.len());
+            by_model.entry(g.model.clone()).or_default().push(gpus.len());
+            gpus.push(GpuCal::new(g.clone(), geometry));
+        }
+        let shapes = catalog
+            .shapes()
+            .into_iter()
+            .filter(|s| by_model.contains_key(&s.key.model))
+            .map(|s| (s.key.clone(), s))
+            .collect();
+        let ledger = Ledger::new(&defs);
+        Planner { catalog, defs, config, shapes, gpus, by_id, by_model, bookings: BTreeMap::new(), ledger, next_id: 1 }
+    }
+
+    pub fn definitions(&self) -> &Definitions {
+        &self.defs
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
+        self.bookings.values()
+    }
+
+    pub fn booking(&self, id: BookingId) -> Option<&Booking> {
+        self.bookings.get(&id)
+    }
+
+    /// Adds a booking that was decided before (loaded from storage), as it is.
+    pub fn restore(&mut self, booking: Booking) -> Result<(), String> {
+        if self.bookings.contains_key(&booking.id) {
+            return Err(format!("booking {} is already loaded", booking.id));
+        }
+        if booking.holds() {
+            for (i, d) in booking.devices.iter().enumerate() {
+                let g = *self.by_id.get(&d.gpu).ok_or_else(|| format!("booking {}: no GPU {}", booking.id, d.gpu))?;
+                let mask = self.gpus[g].mask_of(d.slot);
+                self.gpus[g].insert(Res {
+                    booking: booking.id,
+                    device: i as u16,
+                    window: booking.window(),
+                    slot: d.slot,
+                    mask,
+                });
+                self.ledger.apply(&self.change(&booking, &d.shape, 1));
+            }
+        }
+        self.next_id = self.next_id.max(booking.id.0 + 1);
+        self.bookings.insert(booking.id, booking);
+        Ok(())
+    }
+
+    pub(crate) fn change(&self, b: &Booking, shape: &ShapeKey, sign: i64) -> Change {
+        let slices = self.shapes.get(shape).map_or(0, |s| i64::from(s.slices.0));
+        Change {
+            project: b.request.project.clone(),
+            model: shape.model.clone(),
+            window: b.window(),
+            slices: sign * slices,
+            reserved: b.request.mode == model::Mode::Reserved,
+        }
+    }
+
+    pub(crate) fn allocate_id(&mut self) -> BookingId {
+        let id = BookingId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Releases a booking's devices and quota and records how it ended.
+    pub(crate) fn release(&mut self, id: BookingId, ended: Status) -> Result<(), String> {
+        let b = self.bookings.get(&id).ok_or_else(|| format!("no booking {id}"))?.clone();
+        if !b.holds() {
+            return Err(format!("booking {id} is already {}", b.ended.as_ref().map_or("", Status::as_str)));
+        }
+        for (i, d) in b.devices.iter().enumerate() {
+            if let Some(&g) = self.by_id.get(&d.gpu) {
+                self.gpus[g].remove(id, i as u16);
+            }
+            self.ledger.apply(&self.change(&b, &d.shape, -1));
+        }
+        self.bookings.get_mut(&id).expect("present").ended = Some(ended);
+        Ok(())
+    }
+
+    /// Cancels a booking, freeing its devices at once. A booking that has completed cannot be cancelled.
+    pub fn cancel(&mut self, id: BookingId, now: Instant) -> Result<(), String> {
+        let b = self.bookings.get(&id).ok_or_else(|| format!("no booking {id}"))?;
+        if b.holds() && now >= b.window().end {
+            return Err(format!("booking {id} has completed"));
+        }
+        self.release(id, Status::Cancelled)
+    }
+
+    /// A tentative view of GPU `g` for checks.
+    pub(crate) fn tentative<'a>(&self, g: usize, work: &'a crate::admit::Work) -> Tentative<'a> {
+        Tentative {
+            added: work.added.iter().filter(|(gi, _)| *gi == g).map(|(_, r)| r).collect(),
+            removed: Some(&work.removed),
+        }
+    }
+
+    pub(crate) fn slot_shape(&self, g: usize, slot: Slot) -> ShapeKey {
+        let gpu = &self.gpus[g];
+        match (slot, &gpu.geometry) {
+            (Slot::Mig { profile, .. }, Some(geo)) => ShapeKey::mig(&gpu.gpu.model, &geo.profile(profile).name),
+            _ => ShapeKey::whole(&gpu.gpu.model),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Planner integration tests: scenario files, property tests of the invariants, and a brute-force oracle.
+
+mod props;
+mod scenarios;
+
+pub(crate) fn catalog() -> model::Catalog {
+    model::Catalog::builtin()
+}
