@@ -1,1 +1,238 @@
 //! Property tests: random fleets and request sequences keep PRODUCT.md invariants 1–4.
+
+use std::collections::BTreeMap;
+
+use model::{
+    BookingId, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Project, Quota,
+    Reconfiguration, Request, ShapeKey, Slices, Status, Want, Window,
+};
+use planner::{Config, Planner};
+use proptest::prelude::*;
+
+const MODELS: [&str; 4] = ["H100-80GB", "A30-24GB", "RTX-PRO-6000-Blackwell-96GB", "L40S-48GB"];
+const HOUR: i64 = 3600;
+const DAY0: i64 = 1_767_571_200;
+
+#[derive(Clone, Debug)]
+pub(crate) struct GpuSpec {
+    model: usize,
+    mode: usize,
+    /// Index into the model's maximal layouts for a static GPU (or none: MIG off).
+    layout: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Op {
+    Book { project: usize, shape: usize, count: u32, start_h: i64, hours: i64, opportunistic: bool, prio: i32 },
+    Cancel(usize),
+    Advance(i64),
+}
+
+impl GpuSpec {
+    pub(crate) fn model_index(&self) -> usize {
+        self.model
+    }
+}
+
+pub(crate) fn gpu_spec() -> impl Strategy<Value = GpuSpec> {
+    (0..MODELS.len(), 0..3usize, prop::option::of(0..5usize)).prop_map(|(model, mode, layout)| GpuSpec {
+        model,
+        mode,
+        layout,
+    })
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..3usize, 0..64usize, 1..4u32, 0..20i64, 1..6i64, any::<bool>(), -2..3i32).prop_map(
+            |(project, shape, count, start_h, hours, opportunistic, prio)| Op::Book { project, shape, count, start_h, hours, opportunistic, prio }
+        ),
+        1 => (0..64usize).prop_map(Op::Cancel),
+        1 => (1..6i64).prop_map(Op::Advance),
+    ]
+}
+
+/// A fleet of the specs, three projects in one cohort with random-ish quotas over every model.
+pub(crate) fn build(catalog: &Catalog, specs: &[GpuSpec], quotas: &[(u32, Option<u32>, Option<u32>)]) -> Definitions {
+    let gpus: Vec<Gpu> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let model = catalog.get(MODELS[s.model]).unwrap();
+            let mig = model.mig.as_ref();
+            let reconfiguration = match (mig, s.mode) {
+                (None, _) | (_, 2) => Reconfiguration::Static,
+                (_, 0) => Reconfiguration::Dynamic,
+                _ => Reconfiguration::PerGpu,
+            };
+            let layout = match (mig, reconfiguration, s.layout) {
+                (Some(g), Reconfiguration::Static, Some(l)) => {
+                    let all = g.maximal_layouts();
+                    Some(all[l % all.len()].clone())
+                }
+                _ => None,
+            };
+            Gpu {
+                id: GpuId { node: "n".into(), index: i as u32 },
+                model: model.key.clone(),
+                uuid: None,
+                reconfiguration,
+                layout,
+            }
+        })
+        .collect();
+    let fleet = Fleet::new(vec![Node { name: "n".into(), gpus }]).unwrap();
+    let mut defs = Definitions { fleet, ..Definitions::default() };
+    for (name, _, sel) in model::size::DEFAULT_SIZES {
+        defs.sizes.insert(name.to_string(), selector::resolve_size(name, None, sel, catalog).unwrap().size);
+    }
+    defs.cohorts.insert("c".into(), Cohort { name: "c".into(), parent: None });
+    for (p, &(n, b, l)) in quotas.iter().enumerate() {
+        let name = format!("p{p}");
+        let quotas = MODELS
+            .iter()
+            .map(|m| {
+                let units = catalog.get(m).unwrap().units();
+                let q = Quota {
+                    model: ModelKey(m.to_string()),
+                    nominal: Slices(n * units),
+                    borrowing_limit: b.map(|b| Slices(b * units)),
+                    lending_limit: l.map(|l| Slices(l.min(n) * units)),
+                };
+                (q.model.clone(), q)
+            })
+            .collect();
+        let project = Project {
+            name: name.clone(),
+            namespace: name.clone(),
+            cohort: Some("c".into()),
+            priority: p as i32,
+            quotas,
+            sizes: None,
+            limits: Limits::default(),
+        };
+        defs.projects.insert(name, project);
+    }
+    defs
+}
+
+pub(crate) fn shapes_of(planner: &Planner) -> Vec<ShapeKey> {
+    let mut keys: Vec<ShapeKey> = planner
+        .catalog()
+        .shapes()
+        .into_iter()
+        .filter(|s| planner.definitions().fleet.gpus().any(|g| g.model == s.key.model))
+        .filter(|s| s.key.profile.as_deref().is_none_or(|p| !p.contains('+') && !p.ends_with("-me")))
+        .map(|s| s.key)
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn request(planner: &Planner, op: &Op, now: Instant) -> Option<Request> {
+    let Op::Book { project, shape, count, start_h, hours, opportunistic, prio } = op else { return None };
+    let shapes = shapes_of(planner);
+    let start = Instant(DAY0 + start_h * HOUR).max(now.ceil(HOUR));
+    Some(Request {
+        project: format!("p{project}"),
+        owner: "prop".into(),
+        want: Want::Shape(shapes[shape % shapes.len()].clone()),
+        count: *count,
+        window: Window::new(start, start.plus(hours * HOUR)).unwrap(),
+        mode: if *opportunistic { Mode::Opportunistic } else { Mode::Reserved },
+        priority: Some(*prio),
+    })
+}
+
+fn quotas() -> impl Strategy<Value = Vec<(u32, Option<u32>, Option<u32>)>> {
+    prop::collection::vec((0..3u32, prop::option::of(0..3u32), prop::option::of(0..3u32)), 3)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Invariants 1–3 after every step, started bookings never move, reserved bookings are never preempted.
+    #[test]
+    fn random_sequences_keep_the_invariants(
+        specs in prop::collection::vec(gpu_spec(), 1..4),
+        quotas in quotas(),
+        ops in prop::collection::vec(op(), 1..40),
+    ) {
+        let catalog = Catalog::builtin();
+        let mut planner = Planner::new(catalog.clone(), build(&catalog, &specs, &quotas), Config::default());
+        let mut now = Instant(DAY0);
+        for op in &ops {
+            let before: BTreeMap<BookingId, _> = planner.bookings().map(|b| (b.id, b.clone())).collect();
+            match op {
+                Op::Advance(h) => now = now.plus(h * HOUR),
+                Op::Cancel(i) => {
+                    let ids: Vec<BookingId> = before.keys().copied().collect();
+                    if !ids.is_empty() {
+                        let _ = planner.cancel(ids[i % ids.len()], now);
+                    }
+                }
+                Op::Book { .. } => {
+                    let req = request(&planner, op, now).unwrap();
+                    let (decision, id) = planner.book(&req, now);
+                    prop_assert_eq!(decision.fits(), id.is_some());
+                    if let Some(id) = id {
+                        prop_assert_eq!(planner.booking(id).unwrap().devices.len(), req.count as usize);
+                    }
+                }
+            }
+            prop_assert!(planner.check_invariants(now).is_ok(), "{:?} after {:?}", planner.check_invariants(now), op);
+            for (id, old) in &before {
+                let new = planner.booking(*id).unwrap();
+                if old.holds() && old.started(now) && new.holds() {
+                    prop_assert_eq!(&old.devices, &new.devices, "started booking {} moved", id);
+                }
+                if old.holds() && old.request.mode == Mode::Reserved {
+                    prop_assert!(!matches!(new.ended, Some(Status::Preempted { .. })), "reserved booking {} preempted", id);
+                }
+            }
+        }
+    }
+
+    /// Invariant 4: availability k means booking k succeeds and k + 1 fails.
+    #[test]
+    fn availability_never_lies(
+        specs in prop::collection::vec(gpu_spec(), 1..4),
+        quotas in quotas(),
+        ops in prop::collection::vec(op(), 0..12),
+        probe in op(),
+        size in prop::option::of(0..3usize),
+    ) {
+        let catalog = Catalog::builtin();
+        let mut planner = Planner::new(catalog.clone(), build(&catalog, &specs, &quotas), Config::default());
+        let now = Instant(DAY0);
+        for op in &ops {
+            if let Some(req) = request(&planner, op, now) {
+                planner.book(&req, now);
+            }
+        }
+        let Some(mut req) = request(&planner, &probe, now) else { return Ok(()) };
+        if let Some(s) = size {
+            req.want = Want::Size(["gpu-small", "gpu-medium", "gpu-large"][s].into());
+        }
+        let k = match planner.availability(&req.project, &req.want, req.window, req.mode, now) {
+            Ok(k) => k,
+            Err(_) => {
+                // Refused outright: booking even one is refused too.
+                let one = Request { count: 1, ..req };
+                let fits = planner.clone().book(&one, now).0.fits();
+                prop_assert!(!fits, "availability refused but booking one fits");
+                return Ok(());
+            }
+        };
+        if k > 0 {
+            let mut yes = planner.clone();
+            let (d, _) = yes.book(&Request { count: k, ..req.clone() }, now);
+            prop_assert!(d.fits(), "availability {} but booking {} gave {:?}", k, k, d.verdict);
+        }
+        if k < planner::MAX_COUNTED {
+            let mut no = planner.clone();
+            let (d, _) = no.book(&Request { count: k + 1, ..req.clone() }, now);
+            prop_assert!(!d.fits(), "availability {} but booking {} fits", k, k + 1);
+        }
+    }
+}
