@@ -33,6 +33,14 @@ enum Command {
     Validate(ManifestArgs),
     /// Prints the demo manifests, a starting point for your own.
     Demo,
+    /// Runs a planner scenario file (fleet, quotas, requests and expected answers) and prints what the
+    /// planner decides; exits 1 when an expectation does not hold.
+    Plan {
+        /// Decide without a server: the scenario runs against a fresh in-memory planner.
+        #[arg(long, required = true)]
+        dry_run: bool,
+        file: PathBuf,
+    },
 }
 
 /// Where definitions come from: manifest files, or the demo.
@@ -55,9 +63,26 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sizes(args) => definitions::sizes(&catalog, &args),
         Command::Fleet(args) => definitions::fleet(&catalog, &args),
         Command::Validate(args) => definitions::validate(&catalog, &args),
+        Command::Plan { file, .. } => plan(&catalog, &file),
         Command::Demo => {
             print!("{}", api::demo::MANIFEST);
             Ok(())
         }
     }
+}
+
+fn plan(catalog: &model::Catalog, file: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let outcome = planner::scenario::run(&text, catalog).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    for line in &outcome.transcript {
+        println!("{line}");
+    }
+    if outcome.failures.is_empty() {
+        return Ok(());
+    }
+    for f in &outcome.failures {
+        eprintln!("{}: {f}", file.display());
+    }
+    anyhow::bail!("{} expectation(s) did not hold", outcome.failures.len())
 }

@@ -29,9 +29,24 @@ impl Instant {
     }
 }
 
+impl Instant {
+    /// The instant as a `jiff` timestamp, for the edges that format and parse RFC 3339.
+    pub fn timestamp(self) -> Option<jiff::Timestamp> {
+        jiff::Timestamp::from_second(self.0).ok()
+    }
+
+    pub fn from_timestamp(t: jiff::Timestamp) -> Instant {
+        Instant(t.as_second())
+    }
+}
+
+/// RFC 3339 in UTC, such as `2026-01-05T09:00:00Z`.
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "@{}", self.0)
+        match self.timestamp() {
+            Some(t) => write!(f, "{t}"),
+            None => write!(f, "@{}", self.0),
+        }
     }
 }
 
@@ -82,5 +97,6 @@ mod tests {
         assert_eq!(Instant(901).ceil(900), Instant(1800));
         assert_eq!(Instant(-1).floor(900), Instant(-900));
         assert_eq!(a.moved_to(Instant(100)).end, Instant(110));
+        assert_eq!(Instant(1_767_603_600).to_string(), "2026-01-05T09:00:00Z");
     }
 }

@@ -100,7 +100,7 @@ impl GpuCal {
         if let Some(r) = near.iter().find(|r| r.mask & cand.mask != 0) {
             return Err(Reason::new(
                 "units-busy",
-                format!("GPU {} is held there by booking {} until {}", self.gpu.id, r.booking, r.window.end.0),
+                format!("GPU {} is held there by booking {} until {}", self.gpu.id, r.booking, r.window.end),
             ));
         }
         self.check_instant_limits(cand, &near)?;
@@ -163,7 +163,7 @@ impl GpuCal {
                 "layout-locked",
                 format!(
                     "GPU {} changes its MIG layout only when idle; from {} to {} {why}",
-                    self.gpu.id, epoch.start.0, epoch.end.0
+                    self.gpu.id, epoch.start, epoch.end
                 ),
             )
         };

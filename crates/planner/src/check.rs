@@ -23,11 +23,11 @@ impl Planner {
                 let mut used = 0u32;
                 for r in &active {
                     if used & r.mask != 0 {
-                        return Err(format!("GPU {id} at {}: two devices share units", t.0));
+                        return Err(format!("GPU {id} at {t}: two devices share units"));
                     }
                     used |= r.mask;
                 }
-                self.check_layout(cal, &active.iter().map(|r| r.slot).collect(), &format!("GPU {id} at {}", t.0))?;
+                self.check_layout(cal, &active.iter().map(|r| r.slot).collect(), &format!("GPU {id} at {t}"))?;
             }
             if cal.gpu.reconfiguration == Reconfiguration::Static {
                 for r in res {
@@ -49,7 +49,7 @@ impl Planner {
                     let epoch = epoch_of(r.window, &all, self.config.per_gpu_idle_gap_s);
                     let slots: BTreeSet<Slot> =
                         all.iter().filter(|x| x.window.overlaps(&epoch)).map(|x| x.slot).collect();
-                    self.check_layout(cal, &slots, &format!("GPU {id}, layout of {}..{}", epoch.start.0, epoch.end.0))?;
+                    self.check_layout(cal, &slots, &format!("GPU {id}, layout of {}..{}", epoch.start, epoch.end))?;
                 }
             }
         }
@@ -141,7 +141,7 @@ impl Planner {
                     })
                     .sum();
                 if used > self.ledger.pool_capacity(pool) {
-                    return Err(format!("pool {} of {} over its lendable capacity at {}", pool.0, pool.1, t.0));
+                    return Err(format!("pool {} of {} over its lendable capacity at {t}", pool.0, pool.1));
                 }
             }
         }

@@ -25,6 +25,16 @@ pub(crate) struct Terms {
     /// N − lendingLimit: never lent.
     pub(crate) guaranteed: i64,
     pub(crate) pool: PoolKey,
+    /// Slices per GPU of the model, to speak in GPUs.
+    pub(crate) units: u32,
+}
+
+/// Slices as GPUs, such as `2`, `0.25` or `0.375`.
+pub(crate) fn gpus(slices: i64, units: u32) -> String {
+    let v = slices as f64 / f64::from(units.max(1));
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s} GPU")
 }
 
 /// A change of usage: `slices` (negative to release) of `model` for `project` over `window`.
@@ -62,7 +72,7 @@ fn root_of(defs: &Definitions, project: &str) -> String {
 }
 
 impl Ledger {
-    pub(crate) fn new(defs: &Definitions) -> Ledger {
+    pub(crate) fn new(defs: &Definitions, units: impl Fn(&ModelKey) -> u32) -> Ledger {
         let mut ledger = Ledger::default();
         for p in defs.projects.values() {
             let root = root_of(defs, &p.name);
@@ -76,6 +86,7 @@ impl Ledger {
                     cap: q.borrowing_limit.map(|b| nominal + i64::from(b.0)),
                     guaranteed: nominal - lend,
                     pool,
+                    units: units(&q.model),
                 };
                 ledger.terms.insert((p.name.clone(), q.model.clone()), terms);
             }
@@ -121,8 +132,11 @@ impl Ledger {
                 return Err(Reason::new(
                     "exceeds-nominal",
                     format!(
-                        "reserved bookings of {} would hold {peak} slices of {} at once, its nominal quota is {}",
-                        c.project, c.model, terms.nominal
+                        "reserved bookings of {} would hold {} of {} at once; its nominal quota is {}",
+                        c.project,
+                        gpus(peak, terms.units),
+                        c.model,
+                        gpus(terms.nominal, terms.units)
                     ),
                 ));
             }
@@ -142,11 +156,14 @@ impl Ledger {
         let (pool_peak, at) = self.pool_peak(&terms.pool, w, &all);
         let capacity = self.pool_capacity(&terms.pool);
         if pool_peak > capacity {
+            let pool = terms.pool.0.replace(':', " ");
             return Err(Reason::new(
                 "cohort-exhausted",
                 format!(
-                    "the {} pool of {} has {capacity} lendable slices; at {} it would need {pool_peak}",
-                    terms.pool.0, c.model, at.0
+                    "{pool} can lend {} of {}; at {at} it would need {}",
+                    gpus(capacity, terms.units),
+                    c.model,
+                    gpus(pool_peak, terms.units)
                 ),
             ));
         }

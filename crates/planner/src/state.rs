@@ -61,7 +61,7 @@ impl Planner {
             .filter(|s| by_model.contains_key(&s.key.model))
             .map(|s| (s.key.clone(), s))
             .collect();
-        let ledger = Ledger::new(&defs);
+        let ledger = Ledger::new(&defs, |m| catalog.get(m.as_str()).map_or(1, |x| x.units()));
         Planner { catalog, defs, config, shapes, gpus, by_id, by_model, bookings: BTreeMap::new(), ledger, next_id: 1 }
     }
 

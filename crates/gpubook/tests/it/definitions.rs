@@ -61,3 +61,27 @@ fn a_bad_manifest_fails_with_file_document_field_and_reason() {
     let out = gpubook(&["validate"]);
     assert!(stderr(&out).contains("give manifest files"));
 }
+
+#[test]
+fn plan_dry_run_prints_decisions_and_fails_on_a_broken_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.scenario");
+    std::fs::write(
+        &path,
+        "node n1 H100-80GB x1 dynamic\nproject a quota=H100-80GB:1\n\
+         book a H100-80GB/1g.10gb x7 09:00-10:00 => fits\nbook a H100-80GB/1g.10gb x1 09:00-10:00 => fits\n",
+    )
+    .unwrap();
+    let out = gpubook(&["plan", "--dry-run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("=> fits as b1: n1/0 1g.10gb@"), "{stdout}");
+    assert!(stdout.contains("=> not-before 10:00"), "{stdout}");
+    assert!(
+        stderr(&out).contains("line 4") && stderr(&out).contains("expected fits, got not-before 10:00"),
+        "{}",
+        stderr(&out)
+    );
+    let out = gpubook(&["plan", path.to_str().unwrap()]);
+    assert!(!out.status.success(), "--dry-run is required");
+}

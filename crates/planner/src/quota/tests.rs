@@ -41,10 +41,10 @@ fn change(p: &str, win: Window, slices: i64, reserved: bool) -> Change {
 #[test]
 fn lending_limit_caps_what_a_cohort_can_borrow() {
     // §5.2 #3: lend-a 3 (lends 2), lend-b 2 (lends 2) running 2; lend-b asks 3: inadmissible, 2 fits.
-    let mut l = Ledger::new(&defs(vec![
-        project("a", Some("root"), 3, None, Some(2)),
-        project("b", Some("root"), 2, None, Some(2)),
-    ]));
+    let mut l = Ledger::new(
+        &defs(vec![project("a", Some("root"), 3, None, Some(2)), project("b", Some("root"), 2, None, Some(2))]),
+        |_| 1,
+    );
     l.apply(&change("b", w(0, 10), 2, true));
     assert_eq!(l.check(&change("b", w(0, 10), 3, false), &[]).unwrap_err().code, "cohort-exhausted");
     assert_eq!(l.check(&change("b", w(0, 10), 2, false), &[]), Ok(true));
@@ -59,7 +59,7 @@ fn hierarchical_lending_limit_counts_the_whole_tree() {
         project("lender", Some("child"), 10, None, Some(3)),
         project("borrower", Some("child"), 5, Some(10), None),
     ]);
-    let mut l = Ledger::new(&d);
+    let mut l = Ledger::new(&d, |_| 1);
     l.apply(&change("borrower", w(0, 10), 5, true));
     assert!(l.check(&change("borrower", w(0, 10), 4, false), &[]).is_err());
     assert_eq!(l.check(&change("borrower", w(0, 10), 3, false), &[]), Ok(true));
@@ -67,14 +67,14 @@ fn hierarchical_lending_limit_counts_the_whole_tree() {
         project("lender", Some("child"), 10, None, Some(5)),
         project("borrower", Some("child"), 5, Some(10), None),
     ]);
-    let mut l = Ledger::new(&d);
+    let mut l = Ledger::new(&d, |_| 1);
     l.apply(&change("borrower", w(0, 10), 5, true));
     assert_eq!(l.check(&change("borrower", w(0, 10), 5, false), &[]), Ok(true));
 }
 
 #[test]
 fn reserved_stays_within_nominal_at_every_instant() {
-    let mut l = Ledger::new(&defs(vec![project("a", None, 2, None, None)]));
+    let mut l = Ledger::new(&defs(vec![project("a", None, 2, None, None)]), |_| 1);
     l.apply(&change("a", w(0, 10), 1, true));
     l.apply(&change("a", w(5, 15), 1, true));
     assert_eq!(l.check(&change("a", w(12, 20), 1, true), &[]), Ok(false));
