@@ -11,6 +11,16 @@ use crate::quota::Change;
 use crate::state::Planner;
 use crate::verdict::{Decision, Move, Reason, Verdict};
 
+/// GPUs that could host a device examined after the first one, before the best of them is taken.
+const SEARCH_AFTER_FIRST: usize = 16;
+
+/// Unit openings verified before falling back to booking ends.
+const OPENINGS_TRIED: usize = 32;
+/// Fleets with at most this many GPUs of the request's models get an exhaustive "not before" search.
+const SMALL_FLEET: usize = 64;
+/// Later booking ends tried on larger fleets before answering "never".
+pub(crate) const LATER_ENDS_ON_LARGE_FLEETS: usize = 64;
+
 /// The booking being decided, before it has an id.
 pub(crate) const NEW: BookingId = BookingId(u64::MAX);
 
@@ -156,7 +166,13 @@ impl Planner {
         let gap = self.config.per_gpu_idle_gap_s;
         let mut best: Option<(u32, bool, Found)> = None;
         let mut why: BTreeMap<&'static str, Reason> = BTreeMap::new();
+        let mut hosts = 0;
         for &g in self.by_model.get(&shape.key.model).into_iter().flatten() {
+            // Once a few GPUs could host the device, the best of them is good enough: accepted requests
+            // must not scan the whole fleet.
+            if hosts > SEARCH_AFTER_FIRST || best.as_ref().is_some_and(|(c, r, _)| *c == 0 && !*r) {
+                break;
+            }
             let cal = &self.gpus[g];
             let slots: Vec<Slot> = match (shape.kind, &cal.geometry) {
                 (model::ShapeKind::Whole, _) => vec![Slot::Whole],
@@ -166,14 +182,21 @@ impl Planner {
                 (model::ShapeKind::Mig(_), None) => continue,
             };
             let t = self.tentative(g, work);
+            let busy = cal.busy_mask(window, &t);
+            let mut hosted = false;
             for slot in slots {
-                let res = Res { booking, device, window, slot, mask: cal.mask_of(slot) };
+                let mask = cal.mask_of(slot);
+                if busy & mask != 0 {
+                    continue;
+                }
+                let res = Res { booking, device, window, slot, mask };
                 if let Err(r) = cal.check(&res, &t, now, gap) {
                     if r.code != "units-busy" {
                         why.entry(r.code).or_insert(r);
                     }
                     continue;
                 }
+                hosted = true;
                 let cost = cal.fragmentation_cost(&res, &cal.overlapping(window, &t));
                 let relayout = cal.needs_relayout(&res, &t, gap);
                 let better = best.as_ref().is_none_or(|(c, r, _)| (cost, relayout) < (*c, *r));
@@ -181,6 +204,7 @@ impl Planner {
                     best = Some((cost, relayout, Found { gpu: g, res, relayout }));
                 }
             }
+            hosts += usize::from(hosted);
         }
         best.map(|(_, _, f)| f).ok_or_else(|| why.into_values().collect())
     }
@@ -341,7 +365,7 @@ impl Planner {
             self.gpus[g].insert(Res { booking: id, device: i as u16, window: booking.window(), slot: d.slot, mask });
             self.ledger.apply(&self.change(&booking, &d.shape, 1));
         }
-        self.bookings.insert(id, booking);
+        self.insert_booking(booking);
     }
 
     /// Start instants worth trying after `from`: the ends of bookings on the request's models, in order.
@@ -364,15 +388,56 @@ impl Planner {
     }
 
     /// The earliest start after the request's own at which the same duration fits, within the horizon and
-    /// the project's lead limit.
+    /// the project's lead limit. First the instants where some GPU's units open up for one of the shapes (a
+    /// lower bound per GPU, each verified by a full placement); then every later booking end in order, all
+    /// of them on small fleets and the first [`LATER_ENDS_ON_LARGE_FLEETS`] on larger ones. On fleets larger
+    /// than [`SMALL_FLEET`] GPUs the answer can be later than what re-placing bookings would allow.
     pub(crate) fn earliest_start(&self, ctx: &Ctx, count: u32, now: Instant) -> Option<Instant> {
         let mut until = now.plus(self.config.horizon_s);
         if let Some(lead) = self.defs.projects[&ctx.project].limits.max_lead_s {
             until = until.min(now.plus(lead));
         }
-        self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(512).find(|&t| {
+        let fits_at = |t: Instant| {
             let moved = Ctx { window: ctx.window.moved_to(t), ..ctx.clone() };
             self.place_all(&moved, count, now).is_ok()
-        })
+        };
+        let mut openings = BTreeSet::new();
+        let mut gpus = 0;
+        for shape in &ctx.shapes {
+            for &g in self.by_model.get(&shape.key.model).into_iter().flatten() {
+                gpus += 1;
+                let cal = &self.gpus[g];
+                for slot in Self::slots_of(shape, cal) {
+                    if let Some(t) = cal.first_opening(cal.mask_of(slot), ctx.window, until, self.config.quantum_s) {
+                        openings.insert(t);
+                    }
+                }
+            }
+        }
+        openings.retain(|t| *t > ctx.window.start);
+        if let Some(t) = openings.iter().copied().take(OPENINGS_TRIED).find(|t| fits_at(*t)) {
+            if gpus > SMALL_FLEET {
+                return Some(t);
+            }
+            // Re-placing or preempting bookings can open a GPU earlier than its units alone say: on small
+            // fleets, look at every earlier booking end too.
+            let earlier = self.candidate_starts(ctx, ctx.window.start, t);
+            return Some(
+                earlier.into_iter().filter(|e| *e < t).take(OPENINGS_TRIED).find(|e| fits_at(*e)).unwrap_or(t),
+            );
+        }
+        let cap = if gpus <= SMALL_FLEET { usize::MAX } else { LATER_ENDS_ON_LARGE_FLEETS };
+        self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(cap).find(|t| fits_at(*t))
+    }
+
+    /// The slots a shape can take on a GPU.
+    pub(crate) fn slots_of(shape: &Shape, cal: &crate::calendar::GpuCal) -> Vec<Slot> {
+        match (shape.kind, &cal.geometry) {
+            (model::ShapeKind::Whole, _) => vec![Slot::Whole],
+            (model::ShapeKind::Mig(profile), Some(geo)) => {
+                geo.profile(profile).starts.iter().map(|&start| Slot::Mig { profile, start }).collect()
+            }
+            (model::ShapeKind::Mig(_), None) => vec![],
+        }
     }
 }

@@ -11,27 +11,12 @@ use crate::verdict::Reason;
 pub const MAX_COUNTED: u32 = 1024;
 
 impl Planner {
-    /// How many devices of `want` `project` can book for the whole of `window` in `mode`: booking that many
-    /// succeeds and one more fails (PRODUCT.md invariant 4), because both take the same single-device steps.
-    pub fn availability(
-        &self,
-        project: &str,
-        want: &Want,
-        window: Window,
-        mode: Mode,
-        now: Instant,
-    ) -> Result<u32, Vec<Reason>> {
-        let req = Request {
-            project: project.into(),
-            owner: String::new(),
-            want: want.clone(),
-            count: 1,
-            window,
-            mode,
-            priority: None,
-        };
-        let ctx = self.context(&req, now)?;
-        let cap = self.defs.projects[project].limits.max_devices.unwrap_or(MAX_COUNTED).min(MAX_COUNTED);
+    /// How many devices of what `req` asks for (its count aside) could be booked for its whole window:
+    /// booking that many succeeds and one more fails (PRODUCT.md invariant 4), because both take the same
+    /// single-device steps.
+    pub fn availability(&self, req: &Request, now: Instant) -> Result<u32, Vec<Reason>> {
+        let ctx = self.context(&Request { count: 1, ..req.clone() }, now)?;
+        let cap = self.defs.projects[&req.project].limits.max_devices.unwrap_or(MAX_COUNTED).min(MAX_COUNTED);
         let mut work = Work::default();
         let mut k = 0;
         while k < cap && self.place_one(&ctx, &mut work, now).is_ok() {
@@ -61,8 +46,17 @@ impl Planner {
             let n = if slot.end <= now.floor(q) {
                 0
             } else {
-                let from = Window { start: slot.start.max(now.floor(q)), end: slot.end };
-                self.availability(project, want, from, mode, now).unwrap_or(0)
+                let window = Window { start: slot.start.max(now.floor(q)), end: slot.end };
+                let req = Request {
+                    project: project.into(),
+                    owner: String::new(),
+                    want: want.clone(),
+                    count: 1,
+                    window,
+                    mode,
+                    priority: None,
+                };
+                self.availability(&req, now).unwrap_or(0)
             };
             out.push((slot, n));
             t = t.plus(step_s);

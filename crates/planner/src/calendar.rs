@@ -35,11 +35,19 @@ pub(crate) struct GpuCal {
     res: Vec<Res>,
     /// Longest window held, to bound overlap scans.
     max_len: i64,
+    /// (mask, size) of every base-profile placement, for the fragmentation score.
+    base: Arc<Vec<(u32, u32)>>,
 }
 
 impl GpuCal {
     pub(crate) fn new(gpu: Gpu, geometry: Option<Arc<MigGeometry>>) -> GpuCal {
-        GpuCal { gpu, geometry, res: Vec::new(), max_len: 0 }
+        let base = geometry.as_ref().map_or_else(Vec::new, |g| {
+            g.base_placements()
+                .iter()
+                .map(|p| (g.profile(p.profile).mask_at(p.start), g.profile(p.profile).size))
+                .collect()
+        });
+        GpuCal { gpu, geometry, res: Vec::new(), max_len: 0, base: Arc::new(base) }
     }
 
     pub(crate) fn full_mask(&self) -> u32 {
@@ -80,12 +88,50 @@ impl GpuCal {
             .collect()
     }
 
-    /// Every reservation, committed and tentative, in start order.
-    fn all<'s>(&'s self, t: &Tentative<'s>) -> Vec<&'s Res> {
+    /// Reservations, committed and tentative, within `gap` of the busy epoch around `w`, and that epoch.
+    /// Grows from `w` through its neighbours only, never scanning the whole calendar.
+    fn epoch_around<'s>(&'s self, w: Window, t: &Tentative<'s>, gap: i64) -> (Window, Vec<&'s Res>) {
+        let mut epoch = w;
+        loop {
+            let reach = Window { start: epoch.start.plus(-gap), end: epoch.end.plus(gap) };
+            let near = self.overlapping(reach, t);
+            let grown = near
+                .iter()
+                .filter(|r| r.window.start < epoch.end.plus(gap) && epoch.start < r.window.end.plus(gap))
+                .fold(epoch, |e, r| Window { start: e.start.min(r.window.start), end: e.end.max(r.window.end) });
+            if grown == epoch {
+                let members = near.into_iter().filter(|r| r.window.overlaps(&epoch)).collect();
+                return (epoch, members);
+            }
+            epoch = grown;
+        }
+    }
+
+    /// The first quantum-aligned instant at or after `w.start`, before `until`, from which `mask` is free on
+    /// this GPU for `w`'s duration, looking at units only (mode rules are checked by the caller).
+    pub(crate) fn first_opening(&self, mask: u32, w: Window, until: Instant, quantum: i64) -> Option<Instant> {
+        let d = w.seconds();
+        let mut t = w.start;
+        let from = self.res.partition_point(|r| r.window.start < w.start.plus(-self.max_len));
+        for r in &self.res[from..] {
+            if r.window.start >= t.plus(d) || t > until {
+                break;
+            }
+            if r.mask & mask != 0 && r.window.end > t {
+                t = r.window.end.ceil(quantum);
+            }
+        }
+        (t <= until).then_some(t)
+    }
+
+    /// Units held at some instant of `w`, without allocating: the quick reject before per-slot checks.
+    pub(crate) fn busy_mask(&self, w: Window, t: &Tentative<'_>) -> u32 {
+        let from = self.res.partition_point(|r| r.window.start < w.start.plus(-self.max_len));
+        let to = self.res.partition_point(|r| r.window.start < w.end);
         let removed = |r: &Res| t.removed.is_some_and(|s| s.contains(&(r.booking, r.device)));
-        let mut v: Vec<&Res> = self.res.iter().filter(|r| !removed(r)).chain(t.added.iter().copied()).collect();
-        v.sort_by_key(|r| r.window.start);
-        v
+        let committed =
+            self.res[from..to].iter().filter(|r| r.window.overlaps(&w) && !removed(r)).fold(0, |m, r| m | r.mask);
+        t.added.iter().filter(|r| r.window.overlaps(&w)).fold(committed, |m, r| m | r.mask)
     }
 
     /// Whether `cand` can be added on top of `t` at `now`, under this GPU's reconfiguration mode.
@@ -154,9 +200,8 @@ impl GpuCal {
     /// is busy now, its running layout (the committed slots of the running epoch and the declared layout)
     /// cannot change at all.
     fn check_epoch(&self, cand: &Res, t: &Tentative<'_>, now: Instant, gap: i64) -> Result<(), Reason> {
-        let all = self.all(t);
-        let epoch = epoch_of(cand.window, &all, gap);
-        let mut slots: BTreeSet<Slot> = all.iter().filter(|r| epoch.overlaps(&r.window)).map(|r| r.slot).collect();
+        let (epoch, members) = self.epoch_around(cand.window, t, gap);
+        let mut slots: BTreeSet<Slot> = members.iter().map(|r| r.slot).collect();
         slots.insert(cand.slot);
         let locked = |why: &str| {
             Reason::new(
@@ -167,7 +212,7 @@ impl GpuCal {
                 ),
             )
         };
-        if epoch.contains(now) && all.iter().any(|r| r.window.contains(now)) {
+        if epoch.contains(now) && members.iter().any(|r| r.window.contains(now)) {
             let running = self.running_layout(now, gap);
             if !slots.is_subset(&running) {
                 return Err(locked("it runs a layout without that slot"));
@@ -209,15 +254,12 @@ impl GpuCal {
     /// How much of the GPU's room for other instances during `w` the candidate takes: the summed size of the
     /// base placements that fit before and not after (the fragmentation-gradient idea). Lower is better.
     pub(crate) fn fragmentation_cost(&self, cand: &Res, near: &[&Res]) -> u32 {
-        let Some(g) = &self.geometry else { return 0 };
+        if self.geometry.is_none() {
+            return 0;
+        }
         let used = near.iter().fold(0, |m, r| m | r.mask);
-        let room = |used: u32| -> u32 {
-            g.base_placements()
-                .iter()
-                .filter(|p| g.profile(p.profile).mask_at(p.start) & used == 0)
-                .map(|p| g.profile(p.profile).size)
-                .sum()
-        };
+        let room =
+            |used: u32| -> u32 { self.base.iter().filter(|(mask, _)| mask & used == 0).map(|(_, size)| size).sum() };
         room(used) - room(used | cand.mask)
     }
 
@@ -226,9 +268,8 @@ impl GpuCal {
         if self.gpu.reconfiguration != Reconfiguration::PerGpu {
             return false;
         }
-        let all = self.all(t);
-        let epoch = epoch_of(cand.window, &all, gap);
-        let in_epoch = all.iter().any(|r| epoch.overlaps(&r.window) && r.slot == cand.slot);
+        let (_, members) = self.epoch_around(cand.window, t, gap);
+        let in_epoch = members.iter().any(|r| r.slot == cand.slot);
         let in_current = match (&self.gpu.layout, cand.slot) {
             (Some(l), Slot::Mig { profile, start }) => l.placements().contains(&Placement { profile, start }),
             (None, Slot::Whole) => true,

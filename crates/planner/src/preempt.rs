@@ -18,8 +18,9 @@ impl Planner {
     fn candidates(&self, shape: &Shape, ctx: &Ctx, work: &Work, now: Instant) -> Vec<&Booking> {
         let pool = self.ledger.terms(&ctx.project, &shape.key.model).map(|t| t.pool.clone());
         let mut out: Vec<(&Booking, f64)> = self
-            .bookings
-            .values()
+            .opportunistic
+            .iter()
+            .map(|id| &self.bookings[id])
             .filter(|b| b.holds() && b.request.mode == Mode::Opportunistic && b.id != NEW)
             .filter(|b| b.window().overlaps(&ctx.window) && !work.victims.contains(&b.id))
             .filter(|b| !work.moves.iter().any(|m| m.booking == b.id))

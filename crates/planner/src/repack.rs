@@ -10,6 +10,12 @@ use crate::state::Planner;
 
 /// Most bookings moved to make room for one device.
 const MAX_MOVED: usize = 3;
+/// Most slots tried by freeing them. Small fleets have fewer slots than this, so there every slot is tried
+/// (the brute-force oracle test relies on it).
+const MAX_TRIES: usize = 48;
+/// On fleets with more GPUs of the model than this, each try costs fleet scans, so only a few are made.
+const LARGE_FLEET: usize = 64;
+const MAX_TRIES_LARGE: usize = 4;
 
 impl Planner {
     /// Whether a reservation may be re-placed at `now`: its booking holds, has not started, and is not the
@@ -32,7 +38,10 @@ impl Planner {
         now: Instant,
     ) -> Option<Work> {
         let gap = self.config.per_gpu_idle_gap_s;
-        for &g in self.by_model.get(&shape.key.model)? {
+        let mut tries = 0;
+        let gpus = self.by_model.get(&shape.key.model)?;
+        let max_tries = if gpus.len() > LARGE_FLEET { MAX_TRIES_LARGE } else { MAX_TRIES };
+        for &g in gpus {
             let cal = &self.gpus[g];
             let slots: Vec<Slot> = match (shape.kind, &cal.geometry) {
                 (model::ShapeKind::Whole, _) => vec![Slot::Whole],
@@ -41,18 +50,23 @@ impl Planner {
                 }
                 (model::ShapeKind::Mig(_), None) => continue,
             };
+            let t = self.tentative(g, work);
+            let near = cal.overlapping(ctx.window, &t);
             for slot in slots {
                 let mask = cal.mask_of(slot);
-                let t = self.tentative(g, work);
-                let blocking: Vec<(BookingId, u16)> = cal
-                    .overlapping(ctx.window, &t)
-                    .into_iter()
-                    .filter(|r| r.mask & mask != 0 || cal.gpu.reconfiguration == model::Reconfiguration::PerGpu)
-                    .filter(|r| self.movable(r, work, now))
-                    .map(|r| (r.booking, r.device))
-                    .collect();
-                if blocking.is_empty() || blocking.len() > MAX_MOVED {
+                let per_gpu = cal.gpu.reconfiguration == model::Reconfiguration::PerGpu;
+                let conflicting: Vec<&&Res> = near.iter().filter(|r| r.mask & mask != 0 || per_gpu).collect();
+                // Counting comes first: looking up whether bookings may move is the expensive part.
+                if conflicting.is_empty()
+                    || conflicting.len() > MAX_MOVED
+                    || !conflicting.iter().all(|r| self.movable(r, work, now))
+                {
                     continue;
+                }
+                let blocking: Vec<(BookingId, u16)> = conflicting.iter().map(|r| (r.booking, r.device)).collect();
+                tries += 1;
+                if tries > max_tries {
+                    return None;
                 }
                 let mut trial = work.clone();
                 trial.removed.extend(blocking.iter().copied());

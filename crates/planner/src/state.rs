@@ -37,6 +37,8 @@ pub struct Planner {
     pub(crate) by_model: BTreeMap<ModelKey, Vec<usize>>,
     pub(crate) bookings: BTreeMap<BookingId, Booking>,
     pub(crate) ledger: Ledger,
+    /// Holding opportunistic bookings: the only ones preemption looks at.
+    pub(crate) opportunistic: std::collections::BTreeSet<BookingId>,
     next_id: u64,
 }
 
@@ -62,7 +64,19 @@ impl Planner {
             .map(|s| (s.key.clone(), s))
             .collect();
         let ledger = Ledger::new(&defs, |m| catalog.get(m.as_str()).map_or(1, |x| x.units()));
-        Planner { catalog, defs, config, shapes, gpus, by_id, by_model, bookings: BTreeMap::new(), ledger, next_id: 1 }
+        Planner {
+            catalog,
+            defs,
+            config,
+            shapes,
+            gpus,
+            by_id,
+            by_model,
+            bookings: BTreeMap::new(),
+            ledger,
+            opportunistic: Default::default(),
+            next_id: 1,
+        }
     }
 
     pub fn definitions(&self) -> &Definitions {
@@ -105,8 +119,15 @@ impl Planner {
             }
         }
         self.next_id = self.next_id.max(booking.id.0 + 1);
-        self.bookings.insert(booking.id, booking);
+        self.insert_booking(booking);
         Ok(())
+    }
+
+    pub(crate) fn insert_booking(&mut self, booking: Booking) {
+        if booking.holds() && booking.request.mode == model::Mode::Opportunistic {
+            self.opportunistic.insert(booking.id);
+        }
+        self.bookings.insert(booking.id, booking);
     }
 
     pub(crate) fn change(&self, b: &Booking, shape: &ShapeKey, sign: i64) -> Change {
@@ -139,6 +160,7 @@ impl Planner {
             self.ledger.apply(&self.change(&b, &d.shape, -1));
         }
         self.bookings.get_mut(&id).expect("present").ended = Some(ended);
+        self.opportunistic.remove(&id);
         Ok(())
     }
 

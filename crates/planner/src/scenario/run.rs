@@ -84,7 +84,8 @@ pub fn run(text: &str, catalog: &Catalog) -> Result<Outcome, String> {
                 }
             }
             Step::Availability { line, text, project, want, window, mode, expect } => {
-                let got = planner.availability(&project, &want, window, mode, now);
+                let req = Request { project, owner: "scenario".into(), want, count: 1, window, mode, priority: None };
+                let got = planner.availability(&req, now);
                 let shown = match &got {
                     Ok(n) => n.to_string(),
                     Err(r) => format!("refused: {}", r.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")),

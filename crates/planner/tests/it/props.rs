@@ -214,7 +214,7 @@ proptest! {
         if let Some(s) = size {
             req.want = Want::Size(["gpu-small", "gpu-medium", "gpu-large"][s].into());
         }
-        let k = match planner.availability(&req.project, &req.want, req.window, req.mode, now) {
+        let k = match planner.availability(&req, now) {
             Ok(k) => k,
             Err(_) => {
                 // Refused outright: booking even one is refused too.

@@ -1,0 +1,227 @@
+//! Admission latency at 10, 1,000 and 10,000 GPUs with a 90-day calendar of about 100 bookings per GPU.
+#![allow(unsafe_code)] // the counting allocator of the memory measurement
+//!
+//! `cargo bench -p planner --bench admission` (add `-- --quick` for 10 and 1,000 GPUs only). Each fleet is
+//! H100-80GB GPUs in dynamic mode; each GPU's first 80 days hold back-to-back maximal MIG layouts whose
+//! every instance is booked, the last 10 days are free. Requests are answered with `Planner::admit` (the
+//! full decision, nothing committed): "fits" requests ask for one slice in the free days, "refused"
+//! requests ask for a whole GPU in the busy days (the answer is then "not before" the free days).
+//! Memory per booking comes from a counting allocator around loading the calendar.
+
+use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant as Clock;
+
+use model::{
+    Booking, BookingId, Catalog, Cohort, Definitions, Device, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node,
+    Project, Quota, Reconfiguration, Request, ShapeKey, Slices, Slot, Want, Window,
+};
+use planner::{Config, Planner};
+
+struct Counting;
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: AllocLayout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: AllocLayout) {
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const DAY: i64 = 86_400;
+const T0: i64 = 1_767_571_200;
+
+/// A small deterministic generator (xorshift64*), so every run loads the same calendar.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn definitions(gpus: u32) -> Definitions {
+    let model = ModelKey("H100-80GB".into());
+    let fleet_gpus = (0..gpus)
+        .map(|i| Gpu {
+            id: GpuId { node: format!("node-{}", i / 8), index: i % 8 },
+            model: model.clone(),
+            uuid: None,
+            reconfiguration: Reconfiguration::Dynamic,
+            layout: None,
+        })
+        .collect::<Vec<_>>();
+    let mut nodes: Vec<Node> = Vec::new();
+    for g in fleet_gpus {
+        match nodes.last_mut() {
+            Some(n) if n.name == g.id.node => n.gpus.push(g),
+            _ => nodes.push(Node { name: g.id.node.clone(), gpus: vec![g] }),
+        }
+    }
+    let quota = Quota { model: model.clone(), nominal: Slices(gpus * 8), borrowing_limit: None, lending_limit: None };
+    let project = Project {
+        name: "bench".into(),
+        namespace: "bench".into(),
+        cohort: Some("org".into()),
+        priority: 0,
+        quotas: [(model, quota)].into(),
+        sizes: None,
+        limits: Limits::default(),
+    };
+    Definitions {
+        fleet: Fleet::new(nodes).expect("valid fleet"),
+        sizes: Default::default(),
+        cohorts: [("org".to_string(), Cohort { name: "org".into(), parent: None })].into(),
+        projects: [("bench".to_string(), project)].into(),
+    }
+}
+
+/// Loads ~100 bookings per GPU over 80 busy days; returns the planner and the number of bookings.
+fn load(gpus: u32, rng: &mut Rng) -> (Planner, usize) {
+    let catalog = Catalog::builtin();
+    let model = catalog.get("H100-80GB").unwrap();
+    let geometry = model.mig.clone().unwrap();
+    let layouts = geometry.maximal_layouts();
+    let mut planner = Planner::new(catalog.clone(), definitions(gpus), Config::default());
+    let ids: Vec<GpuId> = planner.definitions().fleet.gpus().map(|g| g.id.clone()).collect();
+    let mut next = 1u64;
+    for id in ids {
+        let mut t = T0;
+        while t < T0 + 80 * DAY {
+            // Segments of 2 to 5 days, each running one maximal layout with every instance booked: about 100
+            // bookings per GPU over the 80 busy days.
+            let len = (48 + rng.below(73) as i64) * 3600;
+            let end = (t + len).min(T0 + 80 * DAY);
+            let layout = &layouts[rng.below(layouts.len() as u64) as usize];
+            for p in layout.placements() {
+                let profile = &geometry.profile(p.profile).name;
+                let shape = ShapeKey::mig(&model.key, profile);
+                let window = Window::new(Instant(t), Instant(end)).unwrap();
+                let booking = Booking {
+                    id: BookingId(next),
+                    request: Request {
+                        project: "bench".into(),
+                        owner: "bench".into(),
+                        want: Want::Shape(shape.clone()),
+                        count: 1,
+                        window,
+                        mode: Mode::Reserved,
+                        priority: None,
+                    },
+                    priority: 0,
+                    devices: vec![Device {
+                        gpu: id.clone(),
+                        shape,
+                        slot: Slot::Mig { profile: p.profile, start: p.start },
+                    }],
+                    created: Instant(T0 - DAY),
+                    ended: None,
+                };
+                planner.restore(booking).expect("synthetic bookings are valid");
+                next += 1;
+            }
+            t = end;
+        }
+    }
+    (planner, (next - 1) as usize)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+struct Row {
+    gpus: u32,
+    bookings: usize,
+    bytes_per_booking: f64,
+    load_s: f64,
+    fits: (f64, f64, usize),
+    refused: (f64, f64, usize),
+}
+
+fn measure(gpus: u32, samples: usize) -> Row {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(gpus));
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let started = Clock::now();
+    let (planner, bookings) = load(gpus, &mut rng);
+    let load_s = started.elapsed().as_secs_f64();
+    let bytes_per_booking = (ALLOCATED.load(Ordering::Relaxed) - before) as f64 / bookings as f64;
+    let now = Instant(T0 - DAY);
+    let shape = |p: &str| Want::Shape(ShapeKey::mig(&ModelKey("H100-80GB".into()), p));
+    let mut fits = Vec::new();
+    let mut refused = Vec::new();
+    for i in 0..samples * 2 {
+        let accept = i % 2 == 0;
+        let (want, day, hours) = if accept {
+            (shape(["1g.10gb", "2g.20gb", "3g.40gb"][i % 3]), 81 + rng.below(8) as i64, 4)
+        } else {
+            (Want::Shape(ShapeKey::whole(&ModelKey("H100-80GB".into()))), 1 + rng.below(70) as i64, 48)
+        };
+        let start = Instant(T0 + day * DAY + rng.below(24) as i64 * 3600);
+        let req = Request {
+            project: "bench".into(),
+            owner: "bench".into(),
+            want,
+            count: 1,
+            window: Window::new(start, start.plus(hours * 3600)).unwrap(),
+            mode: Mode::Reserved,
+            priority: None,
+        };
+        let t = Clock::now();
+        let decision = planner.admit(&req, now);
+        let us = t.elapsed().as_secs_f64() * 1e6;
+        if decision.fits() { fits.push(us) } else { refused.push(us) }
+    }
+    let stats = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() { (f64::NAN, f64::NAN, 0) } else { (percentile(&v, 0.5), percentile(&v, 0.99), v.len()) }
+    };
+    Row { gpus, bookings, bytes_per_booking, load_s, fits: stats(fits), refused: stats(refused) }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let profile = std::env::args().any(|a| a == "--profile-refusals");
+    let sizes: &[(u32, usize)] = if profile {
+        &[(10, 10), (3000, 40)]
+    } else if quick {
+        &[(10, 400), (1000, 100)]
+    } else {
+        &[(10, 400), (1000, 200), (10_000, 50)]
+    };
+    let rows: Vec<Row> = sizes.iter().map(|&(g, n)| measure(g, n)).collect();
+    let base = &rows[0];
+    println!(
+        "| GPUs | bookings | bytes/booking | load s | fits p50 µs | fits p99 µs | refused p50 µs | refused p99 µs | fits p50 ×10-GPU | refused p50 ×10-GPU |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} |",
+            r.gpus,
+            r.bookings,
+            r.bytes_per_booking,
+            r.load_s,
+            r.fits.0,
+            r.fits.1,
+            r.refused.0,
+            r.refused.1,
+            r.fits.0 / base.fits.0,
+            r.refused.0 / base.refused.0
+        );
+        eprintln!("({} GPUs: {} fitting and {} refused requests timed)", r.gpus, r.fits.2, r.refused.2);
+    }
+}
