@@ -174,13 +174,7 @@ impl Planner {
                 break;
             }
             let cal = &self.gpus[g];
-            let slots: Vec<Slot> = match (shape.kind, &cal.geometry) {
-                (model::ShapeKind::Whole, _) => vec![Slot::Whole],
-                (model::ShapeKind::Mig(profile), Some(geo)) => {
-                    geo.profile(profile).starts.iter().map(|&start| Slot::Mig { profile, start }).collect()
-                }
-                (model::ShapeKind::Mig(_), None) => continue,
-            };
+            let slots = Self::slots_of(shape, cal);
             let t = self.tentative(g, work);
             let busy = cal.busy_mask(window, &t);
             let mut hosted = false;

@@ -222,14 +222,7 @@ impl GpuCal {
             return if slots.len() == 1 { Ok(()) } else { Err(locked("it runs another layout")) };
         }
         let g = self.geometry.as_ref().expect("MIG slots only on MIG GPUs");
-        let placements = slots
-            .iter()
-            .filter_map(|s| match *s {
-                Slot::Mig { profile, start } => Some(Placement { profile, start }),
-                Slot::Whole => None,
-            })
-            .collect();
-        g.validate(&Layout::new(placements)).map_err(|_| locked("it runs another layout"))
+        g.validate(&mig_layout(&slots)).map_err(|_| locked("it runs another layout"))
     }
 
     /// The slots a per-gpu GPU runs now: its declared layout and those of the committed epoch under way.
@@ -277,6 +270,19 @@ impl GpuCal {
         };
         !in_epoch && !in_current
     }
+}
+
+/// The MIG placements among `slots`, as a layout.
+pub(crate) fn mig_layout(slots: &BTreeSet<Slot>) -> Layout {
+    Layout::new(
+        slots
+            .iter()
+            .filter_map(|s| match *s {
+                Slot::Mig { profile, start } => Some(Placement { profile, start }),
+                Slot::Whole => None,
+            })
+            .collect(),
+    )
 }
 
 /// The busy epoch around `w`: `w` grown by every reservation that overlaps it or comes within `gap`.

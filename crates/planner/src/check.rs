@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use model::{Instant, Layout, Mode, Placement, Reconfiguration, Slot, Window};
+use model::{Instant, Mode, Placement, Reconfiguration, Slot, Window};
 
-use crate::calendar::{Res, epoch_of};
+use crate::calendar::{Res, epoch_of, mig_layout};
 use crate::state::Planner;
 use crate::steps::Steps;
 
@@ -86,14 +86,7 @@ impl Planner {
         let Some(g) = &cal.geometry else {
             return if slots.is_empty() { Ok(()) } else { Err(format!("{at}: MIG slot on a GPU without MIG")) };
         };
-        let placements = slots
-            .iter()
-            .filter_map(|s| match *s {
-                Slot::Mig { profile, start } => Some(Placement { profile, start }),
-                Slot::Whole => None,
-            })
-            .collect();
-        g.validate(&Layout::new(placements)).map_err(|e| format!("{at}: {e}"))
+        g.validate(&mig_layout(slots)).map_err(|e| format!("{at}: {e}"))
     }
 
     /// Reserved within nominal, everything within nominal + borrowing limit, pools within lendable capacity.
@@ -111,19 +104,18 @@ impl Planner {
             }
         }
         let all = Window { start: Instant(i64::MIN / 2), end: Instant(i64::MAX / 2) };
-        let mut pools: BTreeMap<crate::quota::PoolKey, BTreeMap<Instant, i64>> = BTreeMap::new();
+        // Each pool is checked at every instant where one of its members' usage changes.
+        let mut pools: BTreeMap<crate::quota::PoolKey, BTreeSet<Instant>> = BTreeMap::new();
         for (key, steps) in &total {
             let terms =
                 self.ledger.terms(&key.0, &key.1).ok_or_else(|| format!("{} uses {} without quota", key.0, key.1))?;
             if let Some(cap) = terms.cap.filter(|c| steps.max_over(all) > *c) {
                 return Err(format!("{} uses more than nominal + borrowing limit ({cap}) of {}", key.0, key.1));
             }
-            let pool = pools.entry(terms.pool.clone()).or_default();
-            for (piece, u) in steps.pieces(all) {
-                pool.entry(piece.start).or_insert(0);
-                pool.entry(piece.end).or_insert(0);
-                let _ = u;
-            }
+            pools
+                .entry(terms.pool.clone())
+                .or_default()
+                .extend(steps.pieces(all).into_iter().map(|(piece, _)| piece.start));
         }
         for (key, steps) in &reserved {
             let nominal = self.ledger.terms(&key.0, &key.1).map_or(0, |t| t.nominal);
@@ -132,7 +124,7 @@ impl Planner {
             }
         }
         for (pool, points) in &pools {
-            for &t in points.keys() {
+            for &t in points {
                 let used: i64 = total
                     .iter()
                     .filter_map(|(key, steps)| {

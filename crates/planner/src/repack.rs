@@ -1,7 +1,7 @@
 //! Late binding: bookings that have not started are not tied to their slot, so a device that finds no free
 //! slot may take one held by such bookings if they can all be placed again elsewhere.
 
-use model::{BookingId, Instant, Shape, Slot};
+use model::{BookingId, Instant, Shape};
 
 use crate::admit::{Ctx, Found, NEW, Work};
 use crate::calendar::Res;
@@ -43,13 +43,7 @@ impl Planner {
         let max_tries = if gpus.len() > LARGE_FLEET { MAX_TRIES_LARGE } else { MAX_TRIES };
         for &g in gpus {
             let cal = &self.gpus[g];
-            let slots: Vec<Slot> = match (shape.kind, &cal.geometry) {
-                (model::ShapeKind::Whole, _) => vec![Slot::Whole],
-                (model::ShapeKind::Mig(profile), Some(geo)) => {
-                    geo.profile(profile).starts.iter().map(|&start| Slot::Mig { profile, start }).collect()
-                }
-                (model::ShapeKind::Mig(_), None) => continue,
-            };
+            let slots = Self::slots_of(shape, cal);
             let t = self.tentative(g, work);
             let near = cal.overlapping(ctx.window, &t);
             for slot in slots {
