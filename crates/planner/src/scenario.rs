@@ -13,10 +13,12 @@
 //! Lines: `now TIME`, `gap DURATION`, `node NAME MODEL xN MODE [layout=NAME|p@s,p@s]`, `size NAME CEL`,
 //! `cohort NAME [parent=P]`, `project NAME [cohort=C] [prio=N] [quota=MODEL:NOMINAL[/BORROW[/LEND]]]…
 //! [sizes=A,B] [max-devices=N]`, `book PROJECT SIZE|MODEL/PROFILE xN WINDOW [reserved|opportunistic]
-//! [prio=N] => EXPECT`, `availability PROJECT WANT WINDOW [MODE] => N`, `cancel ID => ok`, `check`.
+//! [prio=N] => EXPECT`, `availability PROJECT WANT WINDOW [MODE] => N`, `earliest PROJECT WANT xN Nh from
+//! TIME [MODE] => TIME|none` (the first window of that length where the request fits), `cancel bN`, `check`.
 //! Times are `HH:MM` on day 0 (2026-01-05, UTC) or `dN/HH:MM`; windows are `TIME-TIME`. Expectations
 //! are a verdict code (`fits`, `fits-by-borrowing`, `fits-after-preempting b2 b3`, `not-before TIME`,
-//! `never`), optionally `@GPU` (every device on that GPU) and `[code]` (a reason with that code).
+//! `never`), optionally `@GPU` (every device on that GPU), `moved=N` (devices of other bookings re-placed)
+//! and `[code]` (a reason with that code).
 //! Bookings are numbered b1, b2, … in order.
 
 mod parse;

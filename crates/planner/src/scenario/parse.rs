@@ -33,6 +33,12 @@ pub(crate) enum Step {
         mode: Mode,
         expect: u32,
     },
+    Earliest {
+        line: usize,
+        text: String,
+        request: model::Request,
+        expect: Option<Instant>,
+    },
     Cancel {
         line: usize,
         id: u64,
@@ -271,6 +277,29 @@ pub(crate) fn parse(text: &str, catalog: &Catalog) -> Result<Parsed> {
                     mode,
                     expect,
                 });
+            }
+            "earliest" => {
+                // earliest PROJECT WANT xN DURATION from TIME [MODE] => TIME|none
+                let [_, project, w, count, hours, "from", from, rest @ ..] = words.as_slice() else {
+                    return Err(err("earliest PROJECT WANT xN Nh from TIME [MODE] => TIME|none".into()));
+                };
+                let count =
+                    count.strip_prefix('x').and_then(|c| c.parse().ok()).ok_or_else(|| err("count is xN".into()))?;
+                let hours: i64 =
+                    hours.strip_suffix('h').and_then(|h| h.parse().ok()).ok_or_else(|| err("duration is Nh".into()))?;
+                let start = time(from).map_err(err)?;
+                let mode = if rest.contains(&"opportunistic") { Mode::Opportunistic } else { Mode::Reserved };
+                let request = model::Request {
+                    project: project.to_string(),
+                    owner: "scenario".into(),
+                    want: want(w).map_err(err)?,
+                    count,
+                    window: Window::new(start, start.plus(hours * 3600)).map_err(err)?,
+                    mode,
+                    priority: None,
+                };
+                let expect = if after == "none" { None } else { Some(time(after).map_err(err)?) };
+                steps.push(Step::Earliest { line, text: before.into(), request, expect });
             }
             "cancel" => {
                 let id = words

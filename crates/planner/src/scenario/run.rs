@@ -95,6 +95,19 @@ pub fn run(text: &str, catalog: &Catalog) -> Result<Outcome, String> {
                     out.failures.push(format!("line {line}: {text}: expected {expect}, got {shown}"));
                 }
             }
+            Step::Earliest { line, text, request, expect } => {
+                let got = planner.earliest_window(&request, now).map(|w| w.map(|w| w.start));
+                let shown = match &got {
+                    Ok(Some(t)) => show_time(*t),
+                    Ok(None) => "none".into(),
+                    Err(r) => format!("refused: {}", r.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")),
+                };
+                out.transcript.push(format!("{text} => {shown}"));
+                if got.as_ref().ok() != Some(&expect) {
+                    let want = expect.map_or("none".into(), show_time);
+                    out.failures.push(format!("line {line}: {text}: expected {want}, got {shown}"));
+                }
+            }
             Step::Cancel { line, id } => {
                 let r = planner.cancel(BookingId(id), now);
                 out.transcript
