@@ -242,7 +242,10 @@ impl Planner {
             }
         }
         for (shape, change, borrowing) in &quota_ok {
-            if let Some(trial) = self.repack(shape, ctx, work, change.clone(), *borrowing, now) {
+            let repacked = self
+                .repack(shape, ctx, work, change.clone(), *borrowing, now)
+                .or_else(|| self.repack_exactly(shape, ctx, work, change.clone(), *borrowing, now));
+            if let Some(trial) = repacked {
                 *work = trial;
                 return Ok(());
             }

@@ -1,7 +1,7 @@
 //! Late binding: bookings that have not started are not tied to their slot, so a device that finds no free
 //! slot may take one held by such bookings if they can all be placed again elsewhere.
 
-use model::{BookingId, Instant, Shape};
+use model::{BookingId, Instant, Shape, Slot, Window};
 
 use crate::admit::{Ctx, Found, NEW, Work};
 use crate::calendar::Res;
@@ -16,6 +16,22 @@ const MAX_TRIES: usize = 48;
 /// On fleets with more GPUs of the model than this, each try costs fleet scans, so only a few are made.
 const LARGE_FLEET: usize = 64;
 const MAX_TRIES_LARGE: usize = 4;
+/// The exact re-arrangement runs when the model has at most this many GPUs ...
+const EXACT_GPUS: usize = 4;
+/// ... and at most this many movable devices ...
+const EXACT_DEVICES: usize = 8;
+/// ... and gives up after this many slot checks.
+const EXACT_CHECKS: usize = 20_000;
+
+/// A device to place in the exact re-arrangement: its booking and index, window, shape, and where it was
+/// (`None` for the new device).
+struct ToPlace<'a> {
+    booking: BookingId,
+    device: u16,
+    window: Window,
+    shape: &'a Shape,
+    was: Option<(usize, Slot)>,
+}
 
 impl Planner {
     /// Whether a reservation may be re-placed at `now`: its booking holds, has not started, and is not the
@@ -76,6 +92,106 @@ impl Planner {
             }
         }
         None
+    }
+
+    /// Small fleets: re-arranges every movable device of the model together with the new one by exhaustive
+    /// search, so chains of moves (b must move, and then c to make room for b) are found too. Devices that
+    /// end up where they were are not moves.
+    pub(crate) fn repack_exactly(
+        &self,
+        shape: &Shape,
+        ctx: &Ctx,
+        work: &Work,
+        change: Change,
+        borrowing: bool,
+        now: Instant,
+    ) -> Option<Work> {
+        let gpus = self.by_model.get(&shape.key.model)?;
+        if gpus.len() > EXACT_GPUS {
+            return None;
+        }
+        let mut movable: Vec<(BookingId, u16, Window, Slot, usize)> = Vec::new();
+        for &g in gpus {
+            let t = self.tentative(g, work);
+            for r in self.gpus[g].reservations().iter().chain(t.added.iter().copied()) {
+                let removed = work.removed.contains(&(r.booking, r.device));
+                if !removed && self.movable(r, work, now) {
+                    movable.push((r.booking, r.device, r.window, r.slot, g));
+                }
+            }
+        }
+        if movable.is_empty() || movable.len() > EXACT_DEVICES {
+            return None;
+        }
+        let mut trial = work.clone();
+        trial.removed.extend(movable.iter().map(|m| (m.0, m.1)));
+        // The new device first, then the longest windows: the most constrained go first.
+        let mut todo = vec![ToPlace { booking: NEW, device: 0, window: ctx.window, shape, was: None }];
+        for &(b, d, w, slot, g) in &movable {
+            let key = &self.bookings[&b].devices[usize::from(d)].shape;
+            todo.push(ToPlace { booking: b, device: d, window: w, shape: self.shapes.get(key)?, was: Some((g, slot)) });
+        }
+        todo[1..].sort_by_key(|x| std::cmp::Reverse(x.window.seconds()));
+        let mut placed: Vec<(usize, Res)> = Vec::new();
+        let mut checks = 0;
+        if !self.arrange(&todo, &mut trial, &mut placed, &mut checks, now) {
+            return None;
+        }
+        let gap = self.config.per_gpu_idle_gap_s;
+        for (x, (g, res)) in todo.iter().zip(placed) {
+            let (b, d, was) = (&x.booking, &x.device, &x.was);
+            if *b == NEW {
+                let relayout = self.gpus[g].needs_relayout(&res, &self.tentative(g, &trial), gap);
+                self.take(&mut trial, Found { gpu: g, res, relayout }, change.clone(), borrowing);
+            } else if *was != Some((g, res.slot)) {
+                let to = model::Device {
+                    gpu: self.gpus[g].gpu.id.clone(),
+                    shape: self.slot_shape(g, res.slot),
+                    slot: res.slot,
+                };
+                trial.added.push((g, res));
+                trial.moves.push(crate::verdict::Move { booking: *b, device: *d, to });
+            } else {
+                // Back where it was: undo its removal instead of recording a move.
+                trial.removed.remove(&(*b, *d));
+            }
+        }
+        Some(trial)
+    }
+
+    /// Depth-first placement of `todo` on top of `trial`; on success `placed` holds one slot per device.
+    fn arrange(
+        &self,
+        todo: &[ToPlace<'_>],
+        trial: &mut Work,
+        placed: &mut Vec<(usize, Res)>,
+        checks: &mut usize,
+        now: Instant,
+    ) -> bool {
+        let Some(&ToPlace { booking, device, window, shape, .. }) = todo.get(placed.len()) else { return true };
+        let gap = self.config.per_gpu_idle_gap_s;
+        for &g in &self.by_model[&shape.key.model] {
+            let cal = &self.gpus[g];
+            for slot in Self::slots_of(shape, cal) {
+                *checks += 1;
+                if *checks > EXACT_CHECKS {
+                    return false;
+                }
+                let res = Res { booking, device, window, slot, mask: cal.mask_of(slot) };
+                if cal.check(&res, &self.tentative(g, trial), now, gap).is_err() {
+                    continue;
+                }
+                trial.added.push((g, res.clone()));
+                placed.push((g, res));
+                if self.arrange(todo, trial, placed, checks, now) {
+                    trial.added.pop();
+                    return true;
+                }
+                trial.added.pop();
+                placed.pop();
+            }
+        }
+        false
     }
 
     /// Places the displaced devices again, each in the best slot of its own shape; false if one finds none.
