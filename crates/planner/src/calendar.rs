@@ -40,14 +40,9 @@ pub(crate) struct GpuCal {
 }
 
 impl GpuCal {
-    pub(crate) fn new(gpu: Gpu, geometry: Option<Arc<MigGeometry>>) -> GpuCal {
-        let base = geometry.as_ref().map_or_else(Vec::new, |g| {
-            g.base_placements()
-                .iter()
-                .map(|p| (g.profile(p.profile).mask_at(p.start), g.profile(p.profile).size))
-                .collect()
-        });
-        GpuCal { gpu, geometry, res: Vec::new(), max_len: 0, base: Arc::new(base) }
+    /// A GPU's empty calendar; `base` is [`base_rooms`] of its model, shared by the model's GPUs.
+    pub(crate) fn new(gpu: Gpu, geometry: Option<Arc<MigGeometry>>, base: Arc<Vec<(u32, u32)>>) -> GpuCal {
+        GpuCal { gpu, geometry, res: Vec::new(), max_len: 0, base }
     }
 
     pub(crate) fn full_mask(&self) -> u32 {
@@ -77,15 +72,19 @@ impl GpuCal {
     }
 
     /// Committed reservations overlapping `w`, less the removed ones, plus the added ones.
-    pub(crate) fn overlapping<'s>(&'s self, w: Window, t: &Tentative<'s>) -> Vec<&'s Res> {
+    fn near<'s>(&'s self, w: Window, t: &Tentative<'s>) -> impl Iterator<Item = &'s Res> {
         let from = self.res.partition_point(|r| r.window.start < w.start.plus(-self.max_len));
         let to = self.res.partition_point(|r| r.window.start < w.end);
-        let removed = |r: &Res| t.removed.is_some_and(|s| s.contains(&(r.booking, r.device)));
+        let removed = t.removed;
         self.res[from..to]
             .iter()
-            .filter(|r| r.window.overlaps(&w) && !removed(r))
-            .chain(t.added.iter().copied().filter(|r| r.window.overlaps(&w)))
-            .collect()
+            .filter(move |r| r.window.overlaps(&w) && !removed.is_some_and(|s| s.contains(&(r.booking, r.device))))
+            .chain(t.added.iter().copied().filter(move |r| r.window.overlaps(&w)))
+    }
+
+    /// [`Self::near`], collected.
+    pub(crate) fn overlapping<'s>(&'s self, w: Window, t: &Tentative<'s>) -> Vec<&'s Res> {
+        self.near(w, t).collect()
     }
 
     /// Reservations, committed and tentative, within `gap` of the busy epoch around `w`, and that epoch.
@@ -126,12 +125,7 @@ impl GpuCal {
 
     /// Units held at some instant of `w`, without allocating: the quick reject before per-slot checks.
     pub(crate) fn busy_mask(&self, w: Window, t: &Tentative<'_>) -> u32 {
-        let from = self.res.partition_point(|r| r.window.start < w.start.plus(-self.max_len));
-        let to = self.res.partition_point(|r| r.window.start < w.end);
-        let removed = |r: &Res| t.removed.is_some_and(|s| s.contains(&(r.booking, r.device)));
-        let committed =
-            self.res[from..to].iter().filter(|r| r.window.overlaps(&w) && !removed(r)).fold(0, |m, r| m | r.mask);
-        t.added.iter().filter(|r| r.window.overlaps(&w)).fold(committed, |m, r| m | r.mask)
+        self.near(w, t).fold(0, |m, r| m | r.mask)
     }
 
     /// Whether `cand` can be added on top of `t` at `now`, under this GPU's reconfiguration mode.
@@ -270,6 +264,13 @@ impl GpuCal {
         };
         !in_epoch && !in_current
     }
+}
+
+/// (mask, size) of every base-profile placement of a geometry, for the fragmentation score.
+pub(crate) fn base_rooms(geometry: Option<&MigGeometry>) -> Vec<(u32, u32)> {
+    geometry.map_or_else(Vec::new, |g| {
+        g.base_placements().iter().map(|p| (g.profile(p.profile).mask_at(p.start), g.profile(p.profile).size)).collect()
+    })
 }
 
 /// The MIG placements among `slots`, as a layout.

@@ -11,7 +11,7 @@ use crate::steps::Steps;
 
 impl Planner {
     /// `Err` names the first violated invariant.
-    pub fn check_invariants(&self, _now: Instant) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), String> {
         self.check_devices()?;
         for cal in &self.gpus {
             let res = cal.reservations();

@@ -51,7 +51,7 @@ impl Planner {
         };
         let m = &shape.key.model;
         let peak = self.ledger.usage_peak(&b.request.project, m, overlap);
-        let (_, nominal) = self.ledger.borrowed_at(&b.request.project, m, overlap.start);
+        let nominal = self.ledger.terms(&b.request.project, m).map_or(0, |t| t.nominal);
         ((peak - nominal).max(0) as f64) / (nominal.max(1) as f64)
     }
 

@@ -233,14 +233,6 @@ impl Ledger {
             .unwrap_or((0, w.start))
     }
 
-    /// Usage of a project beyond its nominal at `t` (how much it borrows), and its nominal.
-    pub(crate) fn borrowed_at(&self, project: &str, model: &ModelKey, t: Instant) -> (i64, i64) {
-        let key = (project.to_string(), model.clone());
-        let Some(terms) = self.terms.get(&key) else { return (0, 0) };
-        let u = self.total.get(&key).map_or(0, |s| s.at(t));
-        ((u - terms.nominal).max(0), terms.nominal)
-    }
-
     /// Highest usage of a project over `w`.
     pub(crate) fn usage_peak(&self, project: &str, model: &ModelKey, w: Window) -> i64 {
         self.total.get(&(project.to_string(), model.clone())).map_or(0, |s| s.max_over(w))

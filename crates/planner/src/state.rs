@@ -47,15 +47,20 @@ impl Planner {
         let mut gpus = Vec::new();
         let mut by_id = BTreeMap::new();
         let mut by_model: BTreeMap<ModelKey, Vec<usize>> = BTreeMap::new();
-        let mut geometries: BTreeMap<ModelKey, Option<Arc<model::MigGeometry>>> = BTreeMap::new();
+        type PerModel = (Option<Arc<model::MigGeometry>>, Arc<Vec<(u32, u32)>>);
+        let mut per_model: BTreeMap<ModelKey, PerModel> = BTreeMap::new();
         for g in defs.fleet.gpus() {
-            let geometry = geometries
+            let (geometry, base) = per_model
                 .entry(g.model.clone())
-                .or_insert_with(|| catalog.get(g.model.as_str()).and_then(|m| m.mig.clone()).map(Arc::new))
+                .or_insert_with(|| {
+                    let geometry = catalog.get(g.model.as_str()).and_then(|m| m.mig.clone()).map(Arc::new);
+                    let base = Arc::new(crate::calendar::base_rooms(geometry.as_deref()));
+                    (geometry, base)
+                })
                 .clone();
             by_id.insert(g.id.clone(), gpus.len());
             by_model.entry(g.model.clone()).or_default().push(gpus.len());
-            gpus.push(GpuCal::new(g.clone(), geometry));
+            gpus.push(GpuCal::new(g.clone(), geometry, base));
         }
         let shapes = catalog
             .shapes()

@@ -79,7 +79,7 @@ pub fn run(text: &str, catalog: &Catalog) -> Result<Outcome, String> {
                 if let Some(m) = mismatch(&d, &expect) {
                     out.failures.push(format!("line {line}: {text}: {m}"));
                 }
-                if let Err(e) = planner.check_invariants(now) {
+                if let Err(e) = planner.check_invariants() {
                     out.failures.push(format!("line {line}: invariant broken: {e}"));
                 }
             }
@@ -117,7 +117,7 @@ pub fn run(text: &str, catalog: &Catalog) -> Result<Outcome, String> {
                 }
             }
             Step::Check { line } => {
-                if let Err(e) = planner.check_invariants(now) {
+                if let Err(e) = planner.check_invariants() {
                     out.failures.push(format!("line {line}: {e}"));
                 }
             }

@@ -180,7 +180,7 @@ proptest! {
                     }
                 }
             }
-            prop_assert!(planner.check_invariants(now).is_ok(), "{:?} after {:?}", planner.check_invariants(now), op);
+            prop_assert!(planner.check_invariants().is_ok(), "{:?} after {:?}", planner.check_invariants(), op);
             for (id, old) in &before {
                 let new = planner.booking(*id).unwrap();
                 if old.holds() && old.started(now) && new.holds() {
