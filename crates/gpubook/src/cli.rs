@@ -64,10 +64,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fleet(args) => definitions::fleet(&catalog, &args),
         Command::Validate(args) => definitions::validate(&catalog, &args),
         Command::Plan { file, .. } => plan(&catalog, &file),
-        Command::Demo => {
-            print!("{}", api::demo::MANIFEST);
-            Ok(())
-        }
+        Command::Demo => output::say(api::demo::MANIFEST),
     }
 }
 
@@ -75,9 +72,9 @@ fn plan(catalog: &model::Catalog, file: &std::path::Path) -> anyhow::Result<()> 
     use anyhow::Context as _;
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let outcome = planner::scenario::run(&text, catalog).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    for line in &outcome.transcript {
-        println!("{line}");
-    }
+    let mut transcript = outcome.transcript.join("\n");
+    transcript.push('\n');
+    output::say(&transcript)?;
     if outcome.failures.is_empty() {
         return Ok(());
     }

@@ -94,13 +94,13 @@ pub(crate) fn validate(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    println!(
-        "valid: {} nodes with {} GPUs, {} sizes, {} cohorts, {} projects",
+    super::output::say(&format!(
+        "valid: {} nodes with {} GPUs, {} sizes, {} cohorts, {} projects\n",
         defs.fleet.nodes().count(),
         defs.fleet.gpus().count(),
         defs.sizes.len(),
         defs.cohorts.len(),
         defs.projects.len()
-    );
+    ))?;
     Ok(())
 }

@@ -91,3 +91,21 @@ fn a_catalog_file_adds_a_model() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("extra.yaml: models[0]: missing field `architecture`"), "{}", stderr(&out));
 }
+
+/// `gpubook … | head -1`: a reader that stops early is not an error, and nothing panics.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpubook"))
+        .args(["catalog", "layouts", "H100-80GB", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end before gpubook (still starting up) writes anything: its write meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
