@@ -1,0 +1,290 @@
+//! All of gpubook's SQL. One schema on SQLite (the embedded default) and PostgreSQL, the same statements
+//! on both (`$1` placeholders, `ON CONFLICT` upserts), and one transaction per [`Store::commit`].
+//!
+//! The store keeps rows, not domain types: booking and object documents are text the server writes and
+//! reads back. It holds no decisions; the server's engine is the only writer (see `ARCHITECTURE.md`).
+
+mod rows;
+pub mod scratch;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, PgPool, Row, SqlitePool};
+
+pub use rows::{AuditRow, Batch, BookingRow, IdempotencyRow, ObjectChange, ObjectRow, Snapshot, TokenRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {0:?}: expected sqlite://PATH or postgres://…")]
+    Url(String),
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// An open database with gpubook's schema migrated to the latest version.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+#[derive(Clone, Debug)]
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code on whichever pool the store has; `$p` is bound to the pool.
+macro_rules! on_db {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite($p) => $body,
+            Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Holds the right to write: a PostgreSQL session advisory lock, released when dropped.
+pub struct WriterLock {
+    _conn: Option<sqlx::PgConnection>,
+}
+
+/// Arbitrary, fixed: the advisory lock key of gpubook's single writer.
+const WRITER_LOCK_KEY: i64 = 0x6770_7562_6f6f_6b;
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let db = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit is on disk before it returns, so an acknowledged booking survives power loss.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Db::Postgres(pool)
+        } else {
+            return Err(StoreError::Url(url.to_string()));
+        };
+        Ok(Store { db })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Takes the writer's lock: on PostgreSQL a session advisory lock, so a second server on the same
+    /// database cannot decide bookings too. `None` when another process holds it. SQLite servers lock their
+    /// data directory instead (the server does that).
+    pub async fn lock_writer(&self, url: &str) -> Result<Option<WriterLock>, StoreError> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(Some(WriterLock { _conn: None })),
+            Db::Postgres(_) => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                let got: bool =
+                    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(WRITER_LOCK_KEY).fetch_one(&mut conn).await?;
+                Ok(got.then_some(WriterLock { _conn: Some(conn) }))
+            }
+        }
+    }
+
+    /// Everything the engine needs to start: objects, bookings, tokens and idempotency records.
+    pub async fn load(&self) -> Result<Snapshot, StoreError> {
+        on_db!(&self.db, |p| {
+            let objects = sqlx::query("SELECT kind, name, doc FROM objects ORDER BY kind, name")
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| Ok(ObjectRow { kind: r.try_get(0)?, name: r.try_get(1)?, doc: r.try_get(2)? }))
+                .collect::<Result<_, sqlx::Error>>()?;
+            let bookings = sqlx::query(
+                "SELECT id, project, owner, state, starts_at, ends_at, doc FROM bookings ORDER BY id",
+            )
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(BookingRow {
+                    id: r.try_get(0)?,
+                    project: r.try_get(1)?,
+                    owner: r.try_get(2)?,
+                    state: r.try_get(3)?,
+                    starts_at: r.try_get(4)?,
+                    ends_at: r.try_get(5)?,
+                    doc: r.try_get(6)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+            let tokens = sqlx::query("SELECT id, hash, subject, role, projects, created_at FROM tokens ORDER BY id")
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(TokenRow {
+                        id: r.try_get(0)?,
+                        hash: r.try_get(1)?,
+                        subject: r.try_get(2)?,
+                        role: r.try_get(3)?,
+                        projects: r.try_get(4)?,
+                        created_at: r.try_get(5)?,
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
+            let idempotency = sqlx::query(
+                "SELECT subject, key, request_hash, status, response, created_at FROM idempotency",
+            )
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(IdempotencyRow {
+                    subject: r.try_get(0)?,
+                    key: r.try_get(1)?,
+                    request_hash: r.try_get(2)?,
+                    status: r.try_get(3)?,
+                    response: r.try_get(4)?,
+                    created_at: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+            Ok(Snapshot { objects, bookings, tokens, idempotency })
+        })
+    }
+
+    /// Writes a batch in one transaction: all of it is durable when this returns `Ok`, none of it otherwise.
+    pub async fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        on_db!(&self.db, |p| {
+            let mut tx = p.begin().await?;
+            for change in &batch.objects {
+                match change {
+                    ObjectChange::Put(o) => {
+                        sqlx::query(
+                            "INSERT INTO objects (kind, name, doc) VALUES ($1, $2, $3) \
+                             ON CONFLICT (kind, name) DO UPDATE SET doc = excluded.doc",
+                        )
+                        .bind(&o.kind)
+                        .bind(&o.name)
+                        .bind(&o.doc)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    ObjectChange::Delete { kind, name } => {
+                        sqlx::query("DELETE FROM objects WHERE kind = $1 AND name = $2")
+                            .bind(kind)
+                            .bind(name)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            for b in &batch.bookings {
+                sqlx::query(
+                    "INSERT INTO bookings (id, project, owner, state, starts_at, ends_at, doc) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (id) DO UPDATE SET state = excluded.state, doc = excluded.doc",
+                )
+                .bind(b.id)
+                .bind(&b.project)
+                .bind(&b.owner)
+                .bind(&b.state)
+                .bind(b.starts_at)
+                .bind(b.ends_at)
+                .bind(&b.doc)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for t in &batch.tokens {
+                sqlx::query(
+                    "INSERT INTO tokens (id, hash, subject, role, projects, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&t.id)
+                .bind(&t.hash)
+                .bind(&t.subject)
+                .bind(&t.role)
+                .bind(&t.projects)
+                .bind(t.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for i in &batch.idempotency {
+                sqlx::query(
+                    "INSERT INTO idempotency (subject, key, request_hash, status, response, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&i.subject)
+                .bind(&i.key)
+                .bind(&i.request_hash)
+                .bind(i.status)
+                .bind(&i.response)
+                .bind(i.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for a in &batch.audit {
+                sqlx::query("INSERT INTO audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(a.at)
+                    .bind(&a.actor)
+                    .bind(&a.action)
+                    .bind(&a.target)
+                    .bind(&a.detail)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The audit log, newest first, at most `limit` entries.
+    pub async fn audit(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+        on_db!(&self.db, |p| {
+            let rows = sqlx::query("SELECT seq, at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AuditRow {
+                        seq: r.try_get(0)?,
+                        at: r.try_get(1)?,
+                        actor: r.try_get(2)?,
+                        action: r.try_get(3)?,
+                        target: r.try_get(4)?,
+                        detail: r.try_get(5)?,
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_db!(&self.db, |p| {
+            sqlx::query("SELECT 1").execute(p).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn close(&self) {
+        on_db!(&self.db, |p| p.close().await)
+    }
+}

@@ -1,0 +1,100 @@
+//! The rows the store reads and writes: plain text and integers, instants as Unix seconds.
+
+/// A declared object (Node, Size, Cohort, Project) as its manifest document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRow {
+    pub kind: String,
+    pub name: String,
+    pub doc: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectChange {
+    Put(ObjectRow),
+    Delete { kind: String, name: String },
+}
+
+/// A booking: the columns the store indexes, and the whole record as a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookingRow {
+    pub id: i64,
+    pub project: String,
+    pub owner: String,
+    /// `holding`, `cancelled` or `preempted`: what is recorded; confirmed, active and completed follow from the clock.
+    pub state: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub doc: String,
+}
+
+/// An API token: only its SHA-256 hash is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub hash: String,
+    pub subject: String,
+    pub role: String,
+    /// Comma-separated project names; empty for admin.
+    pub projects: String,
+    pub created_at: i64,
+}
+
+/// The answer given to a request with an `Idempotency-Key`, replayed on retries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRow {
+    pub subject: String,
+    pub key: String,
+    pub request_hash: String,
+    pub status: i64,
+    pub response: String,
+    pub created_at: i64,
+}
+
+/// Who did what, when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Assigned by the database; ignored on insert.
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// What one commit writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub objects: Vec<ObjectChange>,
+    pub bookings: Vec<BookingRow>,
+    pub tokens: Vec<TokenRow>,
+    pub idempotency: Vec<IdempotencyRow>,
+    pub audit: Vec<AuditRow>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+            && self.bookings.is_empty()
+            && self.tokens.is_empty()
+            && self.idempotency.is_empty()
+            && self.audit.is_empty()
+    }
+
+    pub fn append(&mut self, other: Batch) {
+        self.objects.extend(other.objects);
+        self.bookings.extend(other.bookings);
+        self.tokens.extend(other.tokens);
+        self.idempotency.extend(other.idempotency);
+        self.audit.extend(other.audit);
+    }
+}
+
+/// Everything loaded at start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub objects: Vec<ObjectRow>,
+    pub bookings: Vec<BookingRow>,
+    pub tokens: Vec<TokenRow>,
+    pub idempotency: Vec<IdempotencyRow>,
+}
