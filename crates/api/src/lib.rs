@@ -6,6 +6,8 @@
 pub mod demo;
 pub mod duration;
 pub mod manifest;
+pub mod record;
+pub mod rest;
 pub mod views;
 
 pub use manifest::{Document, ManifestError, parse_manifests, resolve};

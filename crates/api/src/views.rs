@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use model::{Catalog, Definitions, GpuModel, Layout, MigGeometry, Shape, Size};
 
 /// One entry of `GET /catalog`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CatalogModel {
     pub model: String,
     /// Memory-slice units of one GPU (1 for a GPU without MIG).
@@ -19,7 +19,7 @@ pub struct CatalogModel {
     pub profiles: Vec<CatalogProfile>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CatalogProfile {
     pub name: String,
     pub id: u32,
@@ -74,7 +74,7 @@ impl CatalogModel {
 }
 
 /// One GPU instance of a layout.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Instance {
     pub profile: String,
     pub start: u32,
@@ -94,14 +94,16 @@ pub fn maximal_layouts(geometry: &MigGeometry) -> Vec<Vec<Instance>> {
 }
 
 /// A shape with the attributes a DRA selector sees.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShapeView {
     pub shape: String,
     pub slices: u32,
     pub units: u32,
     pub gpu_fraction: f64,
     pub memory_gib: f64,
+    #[schema(value_type = Object)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[schema(value_type = Object)]
     pub capacity: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -136,7 +138,7 @@ impl ShapeView {
 }
 
 /// A size with the shapes it matches, and how many GPUs of the fleet could host each.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SizeView {
     pub name: String,
     pub description: Option<String>,
@@ -146,7 +148,7 @@ pub struct SizeView {
     pub warnings: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SizeShape {
     pub shape: String,
     pub memory_gib: f64,
@@ -180,7 +182,7 @@ impl SizeView {
 }
 
 /// One GPU of `GET /fleet`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GpuView {
     pub id: String,
     pub node: String,
@@ -213,6 +215,17 @@ pub fn fleet(defs: &Definitions, catalog: &Catalog) -> Vec<GpuView> {
                 layout,
                 layout_name,
             }
+        })
+        .collect()
+}
+
+/// Every size of `defs`, each with the warnings that name it.
+pub fn sizes(defs: &Definitions, catalog: &Catalog, warnings: &[String]) -> Vec<SizeView> {
+    defs.sizes
+        .values()
+        .map(|s| {
+            let w = warnings.iter().filter(|w| w.contains(&format!("(Size {})", s.name))).cloned().collect();
+            SizeView::of(s, catalog, defs, w)
         })
         .collect()
 }

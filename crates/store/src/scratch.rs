@@ -28,9 +28,9 @@ pub struct ScratchDb {
 }
 
 mod tempfile_dir {
-    pub use std::path::PathBuf;
+    pub(super) use std::path::PathBuf;
     /// A directory removed on drop (no dependency on `tempfile` outside tests).
-    pub struct TempDir(pub PathBuf);
+    pub(super) struct TempDir(pub(super) PathBuf);
     impl Drop for TempDir {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);

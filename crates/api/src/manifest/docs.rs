@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::API_VERSION;
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeDoc {
     pub name: String,
@@ -14,7 +14,7 @@ pub struct NodeDoc {
 
 /// Some GPUs of one model on a node: `count` of them (indices following the previous group), or the
 /// `devices` listed with their index and UUID.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GpuGroupDoc {
     pub model: String,
@@ -30,7 +30,7 @@ pub struct GpuGroupDoc {
     pub layout: Option<LayoutDoc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceDoc {
     pub index: u32,
@@ -40,21 +40,21 @@ pub struct DeviceDoc {
 
 /// A layout as a well-known name (`all-balanced`, `all-1g.10gb`), as `profile@start` items
 /// (`"4g.40gb@0 3g.40gb@4"`), or as a list of `{profile, start}`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum LayoutDoc {
     Text(String),
     List(Vec<InstanceDoc>),
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceDoc {
     pub profile: String,
     pub start: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SizeDoc {
     pub name: String,
@@ -64,7 +64,7 @@ pub struct SizeDoc {
     pub selector: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CohortDoc {
     pub name: String,
@@ -72,7 +72,7 @@ pub struct CohortDoc {
     pub parent: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectDoc {
     pub name: String,
@@ -92,7 +92,7 @@ pub struct ProjectDoc {
 }
 
 /// GPU units of one model: `1` is a whole GPU, `0.25` two slices of an 8-slice GPU.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QuotaDoc {
     pub model: String,
@@ -103,7 +103,7 @@ pub struct QuotaDoc {
     pub lending_limit: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LimitsDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,5 +175,23 @@ pub(super) fn parse_document(value: serde_yaml::Value) -> Result<Document, (Stri
         "Cohort" => typed(body).map(Document::Cohort),
         "Project" => typed(body).map(Document::Project),
         other => Err(("kind".into(), format!("{other:?} is not one of Node, Size, Cohort, Project"))),
+    }
+}
+
+impl Document {
+    /// The document as YAML with its `kind` first: what `gpubook apply` reads and the store keeps.
+    pub fn to_yaml(&self) -> String {
+        let body = match self {
+            Document::Node(d) => serde_yaml::to_value(d),
+            Document::Size(d) => serde_yaml::to_value(d),
+            Document::Cohort(d) => serde_yaml::to_value(d),
+            Document::Project(d) => serde_yaml::to_value(d),
+        };
+        let mut map = serde_yaml::Mapping::new();
+        map.insert("kind".into(), self.kind().into());
+        if let Ok(serde_yaml::Value::Mapping(body)) = body {
+            map.extend(body);
+        }
+        serde_yaml::to_string(&map).unwrap_or_default()
     }
 }

@@ -34,14 +34,7 @@ fn load(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<(Definitions, 
 
 pub(crate) fn sizes(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<()> {
     let (defs, warnings) = load(catalog, args)?;
-    let all: Vec<SizeView> = defs
-        .sizes
-        .values()
-        .map(|s| {
-            let w = warnings.iter().filter(|w| w.contains(&format!("(Size {})", s.name))).cloned().collect();
-            SizeView::of(s, catalog, &defs, w)
-        })
-        .collect();
+    let all: Vec<SizeView> = views::sizes(&defs, catalog, &warnings);
     emit(args.output, &all, || {
         let mut t = table(&["size", "description", "matches: shape (memory) ×GPUs of that model in the fleet"]);
         for s in &all {

@@ -1,0 +1,307 @@
+//! The REST API's request and response bodies (`/api/v1`), with their OpenAPI schemas.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use model::{Booking, Catalog, Instant, Mode, Request, ShapeKey, Slot, Status, Want, Window};
+
+/// `POST /bookings`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    pub project: String,
+    /// A size name such as `gpu-small`; give `size` or `shape`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// An exact shape, `MODEL/PROFILE` or `MODEL/full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// RFC 3339 instant, aligned to the booking quantum.
+    pub start: String,
+    /// RFC 3339 instant, after `start`.
+    pub end: String,
+    /// `reserved` (default) or `opportunistic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A request field that cannot be read: which one and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Parses an RFC 3339 instant, naming `field` when it is not one.
+pub fn parse_instant(field: &str, s: &str) -> Result<Instant, FieldError> {
+    s.parse::<jiff::Timestamp>()
+        .map(Instant::from_timestamp)
+        .map_err(|e| FieldError::new(field, format!("{s:?} is not an RFC 3339 instant such as 2026-01-05T09:00:00Z ({e})")))
+}
+
+/// `size=` or `shape=` into what a request wants; exactly one must be given.
+pub fn parse_want(size: Option<&str>, shape: Option<&str>) -> Result<Want, FieldError> {
+    match (size, shape) {
+        (Some(s), None) if !s.is_empty() => Ok(Want::Size(s.to_string())),
+        (None, Some(s)) => s.parse::<ShapeKey>().map(Want::Shape).map_err(|e| FieldError::new("shape", e)),
+        (Some(_), Some(_)) => Err(FieldError::new("size", "give size or shape, not both")),
+        _ => Err(FieldError::new("size", "give a size (such as gpu-small) or a shape (such as H100-80GB/1g.10gb)")),
+    }
+}
+
+pub fn parse_window(start: &str, end: &str) -> Result<Window, FieldError> {
+    let start = parse_instant("start", start)?;
+    let end = parse_instant("end", end)?;
+    Window::new(start, end).map_err(|e| FieldError::new("end", e))
+}
+
+impl BookingRequest {
+    /// The planner's request, made by `owner`.
+    pub fn to_request(&self, owner: &str) -> Result<Request, FieldError> {
+        let want = parse_want(self.size.as_deref(), self.shape.as_deref())?;
+        let window = parse_window(&self.start, &self.end)?;
+        let mode = match self.mode.as_deref() {
+            None => Mode::Reserved,
+            Some(m) => Mode::parse(m).ok_or_else(|| FieldError::new("mode", format!("{m:?} is not reserved or opportunistic")))?,
+        };
+        if self.count == 0 {
+            return Err(FieldError::new("count", "must be at least 1"));
+        }
+        Ok(Request {
+            project: self.project.clone(),
+            owner: owner.to_string(),
+            want,
+            count: self.count,
+            window,
+            mode,
+            priority: self.priority,
+        })
+    }
+}
+
+/// Where one device of a booking is.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct PlacementView {
+    pub node: String,
+    /// The GPU's index on its node.
+    pub gpu: u32,
+    pub model: String,
+    /// The MIG profile, or `full` for the whole GPU.
+    pub profile: String,
+    /// The first memory-slice unit of the instance; 0 for a whole GPU.
+    pub start_slot: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_uuid: Option<String>,
+}
+
+/// A booking as the API shows it.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct BookingView {
+    /// Such as `b17`.
+    pub id: String,
+    pub project: String,
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
+    pub count: u32,
+    pub start: String,
+    pub end: String,
+    pub mode: String,
+    pub priority: i32,
+    /// confirmed, active, completed, cancelled or preempted (by the server's clock).
+    pub status: String,
+    /// Why it was preempted, naming the booking that reclaimed its capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempted_by: Option<String>,
+    pub placements: Vec<PlacementView>,
+    pub created: String,
+}
+
+impl BookingView {
+    pub fn of(b: &Booking, catalog: &Catalog, uuid: impl Fn(&model::GpuId) -> Option<String>, now: Instant) -> BookingView {
+        let (size, shape) = match &b.request.want {
+            Want::Size(s) => (Some(s.clone()), None),
+            Want::Shape(s) => (None, Some(s.to_string())),
+        };
+        let status = b.status(now);
+        let (status_reason, preempted_by) = match &status {
+            // By 0: preempted by a definitions change rather than by a booking.
+            Status::Preempted { by, reason } => (Some(reason.clone()), (by.0 != 0).then(|| by.to_string())),
+            _ => (None, None),
+        };
+        BookingView {
+            id: b.id.to_string(),
+            project: b.request.project.clone(),
+            owner: b.request.owner.clone(),
+            size,
+            shape,
+            count: b.request.count,
+            start: b.window().start.to_string(),
+            end: b.window().end.to_string(),
+            mode: b.request.mode.as_str().into(),
+            priority: b.priority,
+            status: status.as_str().into(),
+            status_reason,
+            preempted_by,
+            placements: b.devices.iter().map(|d| placement(d, catalog, uuid(&d.gpu))).collect(),
+            created: b.created.to_string(),
+        }
+    }
+}
+
+fn placement(d: &model::Device, catalog: &Catalog, gpu_uuid: Option<String>) -> PlacementView {
+    let (profile, start_slot) = match d.slot {
+        Slot::Whole => ("full".to_string(), 0),
+        Slot::Mig { profile, start } => {
+            let name = catalog
+                .get(d.shape.model.as_str())
+                .and_then(|m| m.mig.as_ref())
+                .map_or_else(|| d.shape.to_string(), |g| g.profile(profile).name.clone());
+            (name, start)
+        }
+    };
+    PlacementView { node: d.gpu.node.clone(), gpu: d.gpu.index, model: d.shape.model.to_string(), profile, start_slot, gpu_uuid }
+}
+
+/// `POST /bookings` when it fits: the booking, and what committing it did to others.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct BookingCreated {
+    #[serde(flatten)]
+    pub booking: BookingView,
+    /// fits, fits-by-borrowing or fits-after-preempting.
+    pub verdict: String,
+    pub reasons: Vec<ReasonView>,
+    /// Opportunistic bookings preempted to honour this one.
+    pub preempted: Vec<String>,
+    /// Not-yet-started bookings re-placed to make room.
+    pub moved: Vec<String>,
+}
+
+/// A stable code and a sentence.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct ReasonView {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&planner::Reason> for ReasonView {
+    fn from(r: &planner::Reason) -> ReasonView {
+        ReasonView { code: r.code.into(), message: r.message.clone() }
+    }
+}
+
+/// Every error: `{"error": {"code", "message", "reasons"}}`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorView,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct ErrorView {
+    pub code: String,
+    pub message: String,
+    pub reasons: Vec<ReasonView>,
+    /// For a refused booking: the earliest start at which the same duration fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// For a refused definitions change: the bookings it would break.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+}
+
+/// `GET /availability`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct AvailabilityView {
+    /// How many devices can be booked for the whole window (capped at the planner's counting limit).
+    pub available: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<Vec<SlotView>>,
+    /// Why none are available, when none are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<ReasonView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct SlotView {
+    pub start: String,
+    pub end: String,
+    pub available: u32,
+}
+
+/// `POST /tokens`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// Who the token is for; bookings made with it carry this owner.
+    pub subject: String,
+    /// admin, project-admin, member or viewer.
+    pub role: String,
+    /// The projects the role applies to (none for admin).
+    #[serde(default)]
+    pub projects: Vec<String>,
+}
+
+/// The new token, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: String,
+    pub token: String,
+    pub subject: String,
+    pub role: String,
+    pub projects: Vec<String>,
+}
+
+/// A confirmed booking that a definitions change would break, and how.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct Violation {
+    pub booking: String,
+    pub project: String,
+    pub reason: String,
+}
+
+/// What `apply` did or, with `dry_run`, would do.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct ApplyResult {
+    pub dry_run: bool,
+    /// `created Project team-c`, `configured Size gpu-small`, `unchanged Node node-a`.
+    pub changes: Vec<String>,
+    pub warnings: Vec<String>,
+    /// Bookings preempted because `force` was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preempted: Vec<Violation>,
+}
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}

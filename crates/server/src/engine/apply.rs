@@ -1,0 +1,141 @@
+//! Changing the declared objects: validate the whole result, find the confirmed bookings it would break,
+//! and refuse unless forced (then those bookings are preempted and told why).
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+
+use api::Document;
+use api::rest::{ApplyResult, Violation};
+use model::{Booking, BookingId, Definitions, Instant, Status};
+use planner::Planner;
+use store::{Batch, ObjectChange};
+
+use super::state::{State, audit, booking_row, object_row, resolve_docs};
+use crate::auth::Principal;
+use crate::error::AppError;
+
+/// What an apply does with the documents it is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Create or update these objects; leave the others.
+    Merge,
+    /// These are all the objects of this kind: others of the kind are deleted (`PUT /projects`).
+    ReplaceKind(&'static str),
+}
+
+pub struct ApplyRequest {
+    pub docs: Vec<Document>,
+    pub scope: Scope,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+impl State {
+    pub fn apply(&mut self, who: &Principal, req: ApplyRequest, now: Instant) -> Result<(ApplyResult, Batch), AppError> {
+        if !who.is_admin() {
+            return Err(AppError::forbidden("only an admin changes fleet, sizes, cohorts and projects"));
+        }
+        let mut next = self.docs.clone();
+        let mut changes = Vec::new();
+        if let Scope::ReplaceKind(kind) = req.scope {
+            for (k, n) in self.docs.keys().filter(|(k, _)| k == kind) {
+                if !req.docs.iter().any(|d| d.name() == n) {
+                    next.remove(&(k.clone(), n.clone()));
+                    changes.push(format!("deleted {k} {n}"));
+                }
+            }
+        }
+        for doc in &req.docs {
+            let key = (doc.kind().to_string(), doc.name().to_string());
+            let what = match self.docs.get(&key) {
+                None => "created",
+                Some(old) if old == doc => "unchanged",
+                Some(_) => "configured",
+            };
+            changes.push(format!("{what} {} {}", key.0, key.1));
+            next.insert(key, doc.clone());
+        }
+        let (defs, warnings) = resolve_docs(&next, &self.catalog)
+            .map_err(|e| AppError::invalid(&format!("{} {}", e.object.clone().unwrap_or_default(), e.field), e.reason))?;
+        defs.check().map_err(|e| AppError::invalid(&format!("{} {}", e.kind, e.name), format!("{}: {}", e.field, e.reason)))?;
+        let (planner, archive, violations) = self.rebuild(defs, now);
+        let views: Vec<Violation> = violations
+            .iter()
+            .map(|(b, reason)| Violation { booking: b.id.to_string(), project: b.request.project.clone(), reason: reason.clone() })
+            .collect();
+        if !views.is_empty() && !req.force {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "breaks-bookings",
+                format!("the change would break {} confirmed booking(s); fix it or apply with force", views.len()),
+            )
+            .with_violations(views));
+        }
+        let result = ApplyResult { dry_run: req.dry_run, changes, warnings: warnings.clone(), preempted: views };
+        if req.dry_run {
+            return Ok((result, Batch::default()));
+        }
+        let mut batch = Batch::default();
+        for (key, doc) in &next {
+            if self.docs.get(key) != Some(doc) {
+                batch.objects.push(ObjectChange::Put(object_row(doc)));
+            }
+        }
+        for (kind, name) in self.docs.keys().filter(|k| !next.contains_key(*k)) {
+            batch.objects.push(ObjectChange::Delete { kind: kind.clone(), name: name.clone() });
+        }
+        for (b, _) in &violations {
+            if let Some(b) = planner.booking(b.id).or_else(|| archive.get(&b.id)) {
+                batch.bookings.push(booking_row(b, &self.catalog));
+            }
+        }
+        let detail = serde_json::json!({"changes": result.changes, "preempted": result.preempted}).to_string();
+        batch.audit.push(audit(now, who, "apply", "definitions", detail));
+        self.docs = next;
+        self.warnings = warnings;
+        self.planner = planner;
+        self.archive = archive;
+        Ok((result, batch))
+    }
+
+    /// A planner for `defs` holding every booking. Confirmed and active bookings that no longer fit are
+    /// returned as violations (and recorded as preempted in the new planner); ended or completed bookings
+    /// that cannot be placed on the calendar any more go to the archive.
+    fn rebuild(&self, defs: Definitions, now: Instant) -> (Planner, BTreeMap<BookingId, Booking>, Vec<(Booking, String)>) {
+        let fresh = || Planner::new(self.catalog.clone(), defs.clone(), self.config.clone());
+        let all = self.all_bookings();
+        let (live, past): (Vec<&Booking>, Vec<&Booking>) = all.into_iter().partition(|b| b.holds() && b.window().end > now);
+        // Which live bookings still fit, checked on a calendar of live bookings only (past ones cannot
+        // break what is to come). One pass when all fit; one booking at a time otherwise.
+        let mut kept = fresh();
+        let all_fit = live.iter().all(|b| kept.restore((*b).clone()).is_ok()) && kept.check_invariants().is_ok();
+        let mut violations = Vec::new();
+        if !all_fit {
+            kept = fresh();
+            for b in &live {
+                let mut trial = kept.clone();
+                match trial.restore((*b).clone()).and_then(|()| trial.check_invariants()) {
+                    Ok(()) => kept = trial,
+                    Err(e) => violations.push(((*b).clone(), e)),
+                }
+            }
+        }
+        let mut planner = fresh();
+        let mut archive = BTreeMap::new();
+        let mut ended: BTreeMap<BookingId, Booking> = BTreeMap::new();
+        for (b, reason) in &violations {
+            let mut b = b.clone();
+            b.ended = Some(Status::Preempted { by: BookingId(0), reason: format!("the fleet or quotas changed: {reason}") });
+            ended.insert(b.id, b);
+        }
+        for b in live.iter().chain(past.iter()) {
+            let b = ended.remove(&b.id).unwrap_or_else(|| (*b).clone());
+            if let Err(e) = planner.restore(b.clone()) {
+                tracing::info!(booking = %b.id, "archived: {e}");
+                archive.insert(b.id, b);
+            }
+        }
+        (planner, archive, violations)
+    }
+}

@@ -1,0 +1,138 @@
+//! Booking and cancelling: decide with the planner, then describe what to persist.
+
+use axum::http::StatusCode;
+use sha2::{Digest, Sha256};
+
+use api::rest::{BookingCreated, BookingRequest, BookingView, ReasonView};
+use model::{BookingId, Instant};
+use planner::Verdict;
+use store::{Batch, IdempotencyRow};
+
+use super::state::{Replay, State, audit, booking_row};
+use crate::auth::Principal;
+use crate::error::AppError;
+
+/// The answer to `POST /bookings`: created now, or replayed from an earlier request with the same key.
+#[derive(Clone, Debug)]
+pub enum Booked {
+    Created(Box<BookingCreated>),
+    Replayed { status: u16, body: String },
+}
+
+/// The hash that tells a retry from a different request under the same key.
+pub fn request_hash(body: &BookingRequest) -> String {
+    let canonical = serde_json::to_vec(body).unwrap_or_default();
+    Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses a booking id such as `b17` (or `17`).
+pub fn parse_id(s: &str) -> Option<BookingId> {
+    s.strip_prefix('b').unwrap_or(s).parse().ok().map(BookingId)
+}
+
+impl State {
+    pub fn book(
+        &mut self,
+        who: &Principal,
+        body: &BookingRequest,
+        key: Option<&str>,
+        now: Instant,
+    ) -> Result<(Booked, Batch), AppError> {
+        let hash = request_hash(body);
+        if let Some(key) = key {
+            if let Some(r) = self.idempotency.get(&(who.subject.clone(), key.to_string())) {
+                if r.request_hash != hash {
+                    return Err(AppError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency-key-reused",
+                        "this Idempotency-Key was used for a different request",
+                    ));
+                }
+                return Ok((Booked::Replayed { status: r.status, body: r.response.clone() }, Batch::default()));
+            }
+        }
+        if !who.can_book(&body.project) {
+            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
+        }
+        let request = body.to_request(&who.subject)?;
+        let (decision, id) = self.planner.book(&request, now);
+        let reasons: Vec<ReasonView> = decision.reasons.iter().map(ReasonView::from).collect();
+        let Some(id) = id else {
+            return Err(refusal(&decision, reasons));
+        };
+        let mut batch = Batch::default();
+        let preempted = match &decision.verdict {
+            Verdict::FitsAfterPreempting(v) => v.clone(),
+            _ => Vec::new(),
+        };
+        let mut moved: Vec<BookingId> = decision.moves.iter().map(|m| m.booking).collect();
+        moved.dedup();
+        for touched in std::iter::once(id).chain(preempted.iter().copied()).chain(moved.iter().copied()) {
+            if let Some(b) = self.planner.booking(touched) {
+                batch.bookings.push(booking_row(b, &self.catalog));
+            }
+        }
+        let booking = self.planner.booking(id).expect("just booked");
+        let created = BookingCreated {
+            booking: self.view(booking, now),
+            verdict: decision.verdict.code().into(),
+            reasons,
+            preempted: preempted.iter().map(ToString::to_string).collect(),
+            moved: moved.iter().map(ToString::to_string).collect(),
+        };
+        let detail = serde_json::json!({"request": body, "verdict": created.verdict, "preempted": created.preempted});
+        batch.audit.push(audit(now, who, "book", &id.to_string(), detail.to_string()));
+        for v in &preempted {
+            batch.audit.push(audit(now, who, "preempt", &v.to_string(), format!("reclaimed for {id}")));
+        }
+        if let Some(key) = key {
+            let response = serde_json::to_string(&created).unwrap_or_default();
+            let replay = Replay { request_hash: hash.clone(), status: 201, response: response.clone() };
+            self.idempotency.insert((who.subject.clone(), key.to_string()), replay);
+            batch.idempotency.push(IdempotencyRow {
+                subject: who.subject.clone(),
+                key: key.to_string(),
+                request_hash: hash,
+                status: 201,
+                response,
+                created_at: now.0,
+            });
+        }
+        Ok((Booked::Created(Box::new(created)), batch))
+    }
+
+    pub fn cancel(&mut self, who: &Principal, id: BookingId, now: Instant) -> Result<(BookingView, Batch), AppError> {
+        let b = self.visible(who, id)?;
+        if !who.can_cancel(&b.request.project, &b.request.owner) {
+            return Err(AppError::forbidden(format!("you may not cancel booking {id}")));
+        }
+        self.planner.cancel(id, now).map_err(|e| AppError::new(StatusCode::CONFLICT, "not-cancellable", e))?;
+        let b = self.planner.booking(id).expect("cancelled bookings stay");
+        let mut batch = Batch::default();
+        batch.bookings.push(booking_row(b, &self.catalog));
+        batch.audit.push(audit(now, who, "cancel", &id.to_string(), String::new()));
+        Ok((self.view(b, now), batch))
+    }
+
+    /// A booking the caller may see; 404 alike for "absent" and "another project's", so ids leak nothing.
+    pub fn visible(&self, who: &Principal, id: BookingId) -> Result<&model::Booking, AppError> {
+        match self.booking(id) {
+            Some(b) if who.can_read(&b.request.project) => Ok(b),
+            _ => Err(AppError::not_found(format!("no booking {id}"))),
+        }
+    }
+}
+
+/// A refused booking: 422 for input the planner cannot read, 409 when it cannot be honoured.
+fn refusal(decision: &planner::Decision, reasons: Vec<ReasonView>) -> AppError {
+    const BAD_INPUT: [&str; 6] = ["unknown-project", "misaligned-window", "in-the-past", "bad-count", "unknown-size", "unknown-shape"];
+    let first = reasons.first().map_or_else(|| "it does not fit".to_string(), |r| r.message.clone());
+    let bad_input = reasons.iter().any(|r| BAD_INPUT.contains(&r.code.as_str()));
+    let (status, code) =
+        if bad_input { (StatusCode::UNPROCESSABLE_ENTITY, "invalid") } else { (StatusCode::CONFLICT, decision.verdict.code()) };
+    let mut e = AppError::new(status, code, format!("the booking cannot be made: {first}")).with_reasons(reasons);
+    if let Verdict::NotBefore(t) = decision.verdict {
+        e.body.not_before = Some(t.to_string());
+    }
+    e
+}

@@ -1,0 +1,144 @@
+//! What the engine holds in memory: the declared objects, the planner with every booking, the idempotency
+//! records. Loaded from the store at start; after that the engine is its only writer.
+
+use std::collections::{BTreeMap, HashMap};
+
+use api::Document;
+use api::manifest::Located;
+use api::record::BookingRecord;
+use model::{Booking, BookingId, Catalog, Definitions, Instant};
+use planner::{Config, Planner};
+use store::{Batch, BookingRow, ObjectChange, ObjectRow, Snapshot};
+
+use crate::auth::Principal;
+
+/// A replayable answer to a request with an `Idempotency-Key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    pub request_hash: String,
+    pub status: u16,
+    pub response: String,
+}
+
+pub struct State {
+    pub catalog: Catalog,
+    pub config: Config,
+    /// The declared objects by (kind, name).
+    pub docs: BTreeMap<(String, String), Document>,
+    /// Warnings from resolving the declared objects (sizes that match nothing, say).
+    pub warnings: Vec<String>,
+    pub planner: Planner,
+    /// Completed or ended bookings that a definitions change left without their GPU or project: kept to be
+    /// listed, no longer on the calendar.
+    pub archive: BTreeMap<BookingId, Booking>,
+    pub idempotency: HashMap<(String, String), Replay>,
+}
+
+/// Resolves documents into definitions, naming the document and field on error.
+pub fn resolve_docs(docs: &BTreeMap<(String, String), Document>, catalog: &Catalog) -> Result<(Definitions, Vec<String>), api::ManifestError> {
+    let located: Vec<Located> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, ((kind, name), doc))| Located { file: format!("{kind}/{name}"), document: i + 1, doc: doc.clone() })
+        .collect();
+    api::resolve(&located, catalog)
+}
+
+impl State {
+    /// Builds the state from what the store holds. With `demo` and no declared objects yet, the demo fleet
+    /// is loaded and returned as a batch to persist.
+    pub fn load(snapshot: Snapshot, catalog: Catalog, config: Config, demo: bool) -> Result<(State, Batch), String> {
+        let mut docs = BTreeMap::new();
+        for row in &snapshot.objects {
+            let parsed = api::parse_manifests(&format!("{}/{}", row.kind, row.name), &row.doc).map_err(|e| e.to_string())?;
+            for l in parsed {
+                docs.insert((l.doc.kind().to_string(), l.doc.name().to_string()), l.doc);
+            }
+        }
+        let mut seed = Batch::default();
+        if docs.is_empty() && demo {
+            for l in api::parse_manifests("demo.yaml", api::demo::MANIFEST).map_err(|e| e.to_string())? {
+                seed.objects.push(ObjectChange::Put(object_row(&l.doc)));
+                docs.insert((l.doc.kind().to_string(), l.doc.name().to_string()), l.doc);
+            }
+        }
+        let (defs, warnings) = resolve_docs(&docs, &catalog).map_err(|e| e.to_string())?;
+        let mut planner = Planner::new(catalog.clone(), defs, config.clone());
+        let mut archive = BTreeMap::new();
+        for row in &snapshot.bookings {
+            let record: BookingRecord =
+                serde_json::from_str(&row.doc).map_err(|e| format!("booking {}: stored document: {e}", row.id))?;
+            let booking = record.to_booking(&catalog)?;
+            if let Err(e) = planner.restore(booking.clone()) {
+                tracing::warn!(booking = %booking.id, "kept out of the calendar: {e}");
+                archive.insert(booking.id, booking);
+            }
+        }
+        if let Err(e) = planner.check_invariants() {
+            tracing::warn!("the stored calendar breaks an invariant: {e}");
+        }
+        let idempotency = snapshot
+            .idempotency
+            .into_iter()
+            .map(|r| {
+                let status = u16::try_from(r.status).unwrap_or(500);
+                ((r.subject, r.key), Replay { request_hash: r.request_hash, status, response: r.response })
+            })
+            .collect();
+        let state = State { catalog, config, docs, warnings, planner, archive, idempotency };
+        Ok((state, seed))
+    }
+
+    pub fn defs(&self) -> &Definitions {
+        self.planner.definitions()
+    }
+
+    /// A booking, from the calendar or the archive.
+    pub fn booking(&self, id: BookingId) -> Option<&Booking> {
+        self.planner.booking(id).or_else(|| self.archive.get(&id))
+    }
+
+    /// Every booking, by id.
+    pub fn all_bookings(&self) -> Vec<&Booking> {
+        let mut all: Vec<&Booking> = self.planner.bookings().chain(self.archive.values()).collect();
+        all.sort_by_key(|b| b.id);
+        all
+    }
+
+    /// The GPU's UUID, when the fleet knows it.
+    pub fn uuid(&self, gpu: &model::GpuId) -> Option<String> {
+        self.defs().fleet.gpu(gpu).and_then(|g| g.uuid.clone())
+    }
+
+    pub fn view(&self, b: &Booking, now: Instant) -> api::rest::BookingView {
+        api::rest::BookingView::of(b, &self.catalog, |g| self.uuid(g), now)
+    }
+}
+
+pub fn object_row(doc: &Document) -> ObjectRow {
+    ObjectRow { kind: doc.kind().into(), name: doc.name().into(), doc: doc.to_yaml() }
+}
+
+pub fn booking_row(b: &Booking, catalog: &Catalog) -> BookingRow {
+    let record = BookingRecord::of(b, catalog);
+    BookingRow {
+        id: i64::try_from(b.id.0).unwrap_or(i64::MAX),
+        project: b.request.project.clone(),
+        owner: b.request.owner.clone(),
+        state: b.ended.as_ref().map_or("holding", |s| s.as_str()).into(),
+        starts_at: b.window().start.0,
+        ends_at: b.window().end.0,
+        doc: serde_json::to_string(&record).unwrap_or_default(),
+    }
+}
+
+pub fn audit(now: Instant, actor: &Principal, action: &str, target: &str, detail: String) -> store::AuditRow {
+    store::AuditRow {
+        seq: 0,
+        at: now.0,
+        actor: format!("{} ({})", actor.subject, actor.token_id),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    }
+}

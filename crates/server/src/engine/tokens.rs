@@ -1,0 +1,75 @@
+//! Creating API tokens: the secret is returned once; only its hash is stored.
+
+use std::collections::BTreeSet;
+
+use api::rest::{TokenCreated, TokenRequest};
+use model::Instant;
+use store::{Batch, TokenRow};
+
+use super::state::{State, audit};
+use crate::auth::{Principal, Role, hash_token, new_token};
+use crate::error::AppError;
+
+impl State {
+    /// A new token; the caller adds it to the shared token table once the batch is committed.
+    pub fn create_token(
+        &mut self,
+        who: &Principal,
+        req: &TokenRequest,
+        now: Instant,
+    ) -> Result<(TokenCreated, Batch, (String, Principal)), AppError> {
+        let role = Role::parse(&req.role)
+            .ok_or_else(|| AppError::invalid("role", format!("{:?} is not admin, project-admin, member or viewer", req.role)))?;
+        if req.subject.trim().is_empty() || req.subject.len() > 128 || req.subject.chars().any(char::is_control) {
+            return Err(AppError::invalid("subject", "must be 1 to 128 printable characters"));
+        }
+        let projects: BTreeSet<String> = req.projects.iter().cloned().collect();
+        match role {
+            Role::Admin if !projects.is_empty() => return Err(AppError::invalid("projects", "an admin token has no projects")),
+            Role::Admin => {}
+            _ if projects.is_empty() => return Err(AppError::invalid("projects", "name at least one project")),
+            _ => {
+                if let Some(p) = projects.iter().find(|p| !self.defs().projects.contains_key(*p)) {
+                    return Err(AppError::invalid("projects", format!("no project {p:?}")));
+                }
+            }
+        }
+        if !who.can_grant(role, &projects) {
+            return Err(AppError::forbidden(format!("you may not create a {} token for these projects", role.as_str())));
+        }
+        Ok(issue(who, &req.subject, role, projects, now))
+    }
+}
+
+/// Makes a token and the batch that stores it. `who` is `None` for the bootstrap admin token.
+pub fn issue(
+    who: &Principal,
+    subject: &str,
+    role: Role,
+    projects: BTreeSet<String>,
+    now: Instant,
+) -> (TokenCreated, Batch, (String, Principal)) {
+    let (secret, id) = new_token();
+    let hash = hash_token(&secret);
+    let principal = Principal { token_id: id.clone(), subject: subject.into(), role, projects: projects.clone() };
+    let joined = projects.iter().cloned().collect::<Vec<_>>().join(",");
+    let mut batch = Batch::default();
+    batch.tokens.push(TokenRow {
+        id: id.clone(),
+        hash: hash.clone(),
+        subject: subject.into(),
+        role: role.as_str().into(),
+        projects: joined.clone(),
+        created_at: now.0,
+    });
+    let detail = format!("subject={subject} role={} projects={joined}", role.as_str());
+    batch.audit.push(audit(now, who, "token-create", &id, detail));
+    let created = TokenCreated {
+        id,
+        token: secret,
+        subject: subject.into(),
+        role: role.as_str().into(),
+        projects: projects.into_iter().collect(),
+    };
+    (created, batch, (hash, principal))
+}

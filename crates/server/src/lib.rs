@@ -1,0 +1,12 @@
+//! gpubook's service: the engine that decides and persists bookings one writer at a time, the REST API
+//! over it, authentication and authorisation, and metrics. `gpubook serve` is [`serve::start`].
+
+pub mod auth;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod serve;
+
+pub use routes::{AppState, app, openapi};
+pub use serve::{Running, ServeConfig, ServeError, start};

@@ -1,0 +1,98 @@
+//! `/bookings`: book, list, show, cancel.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use api::rest::{BookingCreated, BookingRequest, BookingView, ErrorBody};
+
+use super::AppState;
+use super::extract::{Auth, Body, Query};
+use crate::engine::book::{Booked, parse_id};
+use crate::error::AppError;
+
+/// Book devices for a window. With an `Idempotency-Key` header a retry returns the first answer.
+#[utoipa::path(post, path = "/bookings", tag = "bookings", request_body = BookingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses(
+        (status = 201, description = "booked, durably", body = BookingCreated),
+        (status = 403, description = "not allowed for this project", body = ErrorBody),
+        (status = 409, description = "cannot be honoured; the reasons say why", body = ErrorBody),
+        (status = 422, description = "bad input, naming the field", body = ErrorBody)))]
+pub(super) async fn create(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    Body(body): Body<BookingRequest>,
+) -> Result<Response, AppError> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 200 => Some(k.to_string()),
+            _ => return Err(AppError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
+        },
+    };
+    let booked = s.engine.write(move |state, now| state.book(&who, &body, key.as_deref(), now)).await?;
+    Ok(match booked {
+        Booked::Created(created) => (StatusCode::CREATED, axum::Json(created)).into_response(),
+        Booked::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let headers = [(axum::http::header::CONTENT_TYPE, "application/json"), (axum::http::HeaderName::from_static("idempotent-replayed"), "true")];
+            (status, headers, body).into_response()
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    /// Only this project's bookings.
+    project: Option<String>,
+    /// Only bookings with this status (confirmed, active, completed, cancelled, preempted).
+    status: Option<String>,
+}
+
+/// The bookings the caller may see: all for an admin, its projects' otherwise.
+#[utoipa::path(get, path = "/bookings", tag = "bookings", params(ListQuery),
+    responses((status = 200, body = Vec<BookingView>), (status = 403, body = ErrorBody)))]
+pub(super) async fn list(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ListQuery>) -> Result<axum::Json<Vec<BookingView>>, AppError> {
+    if let Some(p) = &q.project
+        && !who.can_read(p)
+    {
+        return Err(AppError::forbidden(format!("you may not see project {p:?}")));
+    }
+    let all = s
+        .engine
+        .read(move |state, now| {
+            state
+                .all_bookings()
+                .into_iter()
+                .filter(|b| who.can_read(&b.request.project))
+                .filter(|b| q.project.as_ref().is_none_or(|p| *p == b.request.project))
+                .filter(|b| q.status.as_ref().is_none_or(|st| st == b.status(now).as_str()))
+                .map(|b| state.view(b, now))
+                .collect()
+        })
+        .await?;
+    Ok(axum::Json(all))
+}
+
+/// One booking.
+#[utoipa::path(get, path = "/bookings/{id}", tag = "bookings", params(("id" = String, Path, description = "such as b17")),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody)))]
+pub(super) async fn get(State(s): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<axum::Json<BookingView>, AppError> {
+    let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
+    let view = s.engine.read(move |state, now| state.visible(&who, id).map(|b| state.view(b, now))).await??;
+    Ok(axum::Json(view))
+}
+
+/// Cancel a booking; its devices are free at once.
+#[utoipa::path(delete, path = "/bookings/{id}", tag = "bookings", params(("id" = String, Path, description = "such as b17")),
+    responses((status = 200, body = BookingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "already ended", body = ErrorBody)))]
+pub(super) async fn cancel(State(s): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<axum::Json<BookingView>, AppError> {
+    let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
+    let view = s.engine.write(move |state, now| state.cancel(&who, id, now)).await?;
+    Ok(axum::Json(view))
+}

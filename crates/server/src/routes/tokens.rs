@@ -1,0 +1,43 @@
+//! `/tokens` and `/whoami`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use api::rest::{ErrorBody, TokenCreated, TokenRequest};
+
+use super::AppState;
+use super::extract::{Auth, Body};
+use crate::error::AppError;
+
+/// Create a token (admin: any; project-admin: member or viewer of its projects). The secret is shown once.
+#[utoipa::path(post, path = "/tokens", tag = "auth", request_body = TokenRequest,
+    responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn create(State(s): State<AppState>, Auth(who): Auth, Body(req): Body<TokenRequest>) -> Result<(StatusCode, axum::Json<TokenCreated>), AppError> {
+    let (created, (hash, principal)) = s
+        .engine
+        .write(move |state, now| state.create_token(&who, &req, now).map(|(c, batch, entry)| ((c, entry), batch)))
+        .await?;
+    // The token works from here on: its row is committed.
+    s.tokens.insert(hash, principal);
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct WhoAmI {
+    subject: String,
+    role: String,
+    projects: Vec<String>,
+    token_id: String,
+}
+
+/// Who the presented token belongs to.
+#[utoipa::path(get, path = "/whoami", tag = "auth", responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
+pub(super) async fn whoami(Auth(who): Auth) -> axum::Json<WhoAmI> {
+    axum::Json(WhoAmI {
+        subject: who.subject,
+        role: who.role.as_str().into(),
+        projects: who.projects.into_iter().collect(),
+        token_id: who.token_id,
+    })
+}
