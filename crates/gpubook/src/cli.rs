@@ -1,8 +1,12 @@
 //! Command-line parsing and dispatch; each verb lives in its own module.
 
 mod catalog;
+mod client;
 mod definitions;
 mod output;
+mod serve;
+mod service;
+mod when;
 
 use std::path::PathBuf;
 
@@ -17,6 +21,8 @@ pub(crate) struct Cli {
     /// the same key.
     #[arg(long, global = true, env = "GPUBOOK_CATALOG")]
     catalog: Option<PathBuf>,
+    #[command(flatten)]
+    server: client::ServerArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -25,10 +31,39 @@ pub(crate) struct Cli {
 enum Command {
     /// GPU models, their MIG profiles and placements.
     Catalog(catalog::CatalogArgs),
-    /// Sizes and the shapes each one matches, with how many GPUs of the fleet could host them.
+    /// Runs the server: REST API, planner and engine; SQLite under --data-dir unless --database-url.
+    Serve(serve::ServeArgs),
+    /// Sizes and the shapes each one matches, with how many GPUs of the fleet could host them (from the
+    /// server, or from -f files / --demo).
     Sizes(ManifestArgs),
-    /// Nodes and GPUs with their reconfiguration mode and current MIG layout.
+    /// Nodes and GPUs with their reconfiguration mode and current MIG layout (from the server, or from -f
+    /// files / --demo).
     Fleet(ManifestArgs),
+    /// Projects you can see, with their quotas.
+    Projects {
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        output: Format,
+    },
+    /// How many devices of a size or shape are free for a window (for a project, quota included).
+    Availability(service::AvailabilityArgs),
+    /// Books devices for a window.
+    Book(service::BookArgs),
+    /// Bookings you can see.
+    Bookings(service::ListArgs),
+    /// Cancels a booking; its devices are free at once.
+    Cancel {
+        /// Such as b17.
+        id: String,
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        output: Format,
+    },
+    /// Creates or updates fleet, sizes, cohorts and projects from manifest files on the server.
+    Apply(service::ApplyArgs),
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: service::TokenCommand,
+    },
     /// Checks manifest files (Node, Size, Cohort, Project) and says what they define.
     Validate(ManifestArgs),
     /// Prints the demo manifests, a starting point for your own.
@@ -60,8 +95,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     let catalog = catalog::load(cli.catalog.as_deref())?;
     match cli.command {
         Command::Catalog(args) => catalog::run(&catalog, args),
-        Command::Sizes(args) => definitions::sizes(&catalog, &args),
-        Command::Fleet(args) => definitions::fleet(&catalog, &args),
+        Command::Serve(args) => serve::run(catalog, args),
+        Command::Sizes(args) => definitions::sizes(&catalog, &args, &cli.server),
+        Command::Fleet(args) => definitions::fleet(&catalog, &args, &cli.server),
+        Command::Projects { output } => service::projects(&client::Client::new(&cli.server)?, output),
+        Command::Availability(args) => service::availability(&client::Client::new(&cli.server)?, args),
+        Command::Book(args) => service::book(&client::Client::new(&cli.server)?, args),
+        Command::Bookings(args) => service::bookings(&client::Client::new(&cli.server)?, args),
+        Command::Cancel { id, output } => service::cancel(&client::Client::new(&cli.server)?, &id, output),
+        Command::Apply(args) => service::apply(&client::Client::new(&cli.server)?, args),
+        Command::Token { command } => service::token(&client::Client::new(&cli.server)?, command),
         Command::Validate(args) => definitions::validate(&catalog, &args),
         Command::Plan { file, .. } => plan(&catalog, &file),
         Command::Demo => output::say(api::demo::MANIFEST),

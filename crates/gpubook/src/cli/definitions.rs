@@ -1,4 +1,5 @@
-//! Verbs over declared definitions read from manifest files or the demo: `sizes`, `fleet`, `validate`.
+//! Verbs over declared definitions: `sizes` and `fleet` read manifest files or the demo when given `-f` or
+//! `--demo`, and ask the server otherwise; `validate` checks files.
 
 use std::io::Read as _;
 
@@ -32,9 +33,19 @@ fn load(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<(Definitions, 
     Ok(api::resolve(&docs, catalog)?)
 }
 
-pub(crate) fn sizes(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<()> {
-    let (defs, warnings) = load(catalog, args)?;
-    let all: Vec<SizeView> = views::sizes(&defs, catalog, &warnings);
+/// Whether the verb reads local files (or the demo) rather than asking the server.
+fn local(args: &ManifestArgs) -> bool {
+    args.demo || !args.files.is_empty()
+}
+
+pub(crate) fn sizes(catalog: &Catalog, args: &ManifestArgs, server: &super::client::ServerArgs) -> anyhow::Result<()> {
+    let (all, warnings) = if local(args) {
+        let (defs, warnings) = load(catalog, args)?;
+        (views::sizes(&defs, catalog, &warnings), warnings)
+    } else {
+        let all: Vec<SizeView> = super::client::Client::new(server)?.get("/sizes", &[])?;
+        (all, Vec::new())
+    };
     emit(args.output, &all, || {
         let mut t = table(&["size", "description", "matches: shape (memory) ×GPUs of that model in the fleet"]);
         for s in &all {
@@ -57,9 +68,13 @@ pub(crate) fn sizes(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<()
     Ok(())
 }
 
-pub(crate) fn fleet(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<()> {
-    let (defs, _) = load(catalog, args)?;
-    let gpus = views::fleet(&defs, catalog);
+pub(crate) fn fleet(catalog: &Catalog, args: &ManifestArgs, server: &super::client::ServerArgs) -> anyhow::Result<()> {
+    let gpus: Vec<views::GpuView> = if local(args) {
+        let (defs, _) = load(catalog, args)?;
+        views::fleet(&defs, catalog)
+    } else {
+        super::client::Client::new(server)?.get("/fleet", &[])?
+    };
     emit(args.output, &gpus, || {
         let mut t = table(&["gpu", "model", "reconfiguration", "layout", "layout name"]);
         for g in &gpus {
