@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use model::{Booking, BookingId, Catalog, Device, GpuId, Instant, Mode, ModelKey, Request, ShapeKey, Slot, Status, Want, Window};
+use model::{
+    Booking, BookingId, Catalog, Device, GpuId, Instant, Mode, ModelKey, Request, ShapeKey, Slot, Status, Want, Window,
+};
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct BookingRecord {
@@ -117,7 +119,10 @@ fn device(d: &Device, catalog: &Catalog) -> DeviceRecord {
     let (profile, start) = match d.slot {
         Slot::Whole => (None, 0),
         Slot::Mig { profile, start } => {
-            let name = catalog.get(d.shape.model.as_str()).and_then(|m| m.mig.as_ref()).map(|g| g.profile(profile).name.clone());
+            let name = catalog
+                .get(d.shape.model.as_str())
+                .and_then(|m| m.mig.as_ref())
+                .map(|g| g.profile(profile).name.clone());
             (name, start)
         }
     };

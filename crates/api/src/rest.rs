@@ -54,9 +54,9 @@ impl std::fmt::Display for FieldError {
 
 /// Parses an RFC 3339 instant, naming `field` when it is not one.
 pub fn parse_instant(field: &str, s: &str) -> Result<Instant, FieldError> {
-    s.parse::<jiff::Timestamp>()
-        .map(Instant::from_timestamp)
-        .map_err(|e| FieldError::new(field, format!("{s:?} is not an RFC 3339 instant such as 2026-01-05T09:00:00Z ({e})")))
+    s.parse::<jiff::Timestamp>().map(Instant::from_timestamp).map_err(|e| {
+        FieldError::new(field, format!("{s:?} is not an RFC 3339 instant such as 2026-01-05T09:00:00Z ({e})"))
+    })
 }
 
 /// `size=` or `shape=` into what a request wants; exactly one must be given.
@@ -82,7 +82,8 @@ impl BookingRequest {
         let window = parse_window(&self.start, &self.end)?;
         let mode = match self.mode.as_deref() {
             None => Mode::Reserved,
-            Some(m) => Mode::parse(m).ok_or_else(|| FieldError::new("mode", format!("{m:?} is not reserved or opportunistic")))?,
+            Some(m) => Mode::parse(m)
+                .ok_or_else(|| FieldError::new("mode", format!("{m:?} is not reserved or opportunistic")))?,
         };
         if self.count == 0 {
             return Err(FieldError::new("count", "must be at least 1"));
@@ -142,7 +143,12 @@ pub struct BookingView {
 }
 
 impl BookingView {
-    pub fn of(b: &Booking, catalog: &Catalog, uuid: impl Fn(&model::GpuId) -> Option<String>, now: Instant) -> BookingView {
+    pub fn of(
+        b: &Booking,
+        catalog: &Catalog,
+        uuid: impl Fn(&model::GpuId) -> Option<String>,
+        now: Instant,
+    ) -> BookingView {
         let (size, shape) = match &b.request.want {
             Want::Size(s) => (Some(s.clone()), None),
             Want::Shape(s) => (None, Some(s.to_string())),
@@ -184,7 +190,14 @@ fn placement(d: &model::Device, catalog: &Catalog, gpu_uuid: Option<String>) -> 
             (name, start)
         }
     };
-    PlacementView { node: d.gpu.node.clone(), gpu: d.gpu.index, model: d.shape.model.to_string(), profile, start_slot, gpu_uuid }
+    PlacementView {
+        node: d.gpu.node.clone(),
+        gpu: d.gpu.index,
+        model: d.shape.model.to_string(),
+        profile,
+        start_slot,
+        gpu_uuid,
+    }
 }
 
 /// `POST /bookings` when it fits: the booking, and what committing it did to others.

@@ -69,7 +69,9 @@ impl Principal {
         match self.role {
             Role::Admin => true,
             Role::ProjectAdmin => {
-                matches!(role, Role::Member | Role::Viewer) && !projects.is_empty() && projects.is_subset(&self.projects)
+                matches!(role, Role::Member | Role::Viewer)
+                    && !projects.is_empty()
+                    && projects.is_subset(&self.projects)
             }
             _ => false,
         }

@@ -11,7 +11,8 @@ use model::Instant;
 use crate::engine::state::State;
 
 /// Bucket upper bounds in seconds.
-const BUCKETS: [f64; 14] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+const BUCKETS: [f64; 14] =
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// A latency histogram with fixed buckets.
 #[derive(Debug, Default)]
@@ -68,16 +69,26 @@ impl Metrics {
                 for d in &b.devices {
                     let units = state.catalog.get(d.shape.model.as_str()).map_or(1, |m| m.units());
                     let slices = state.catalog.shape(&d.shape).map_or(0, |s| s.slices.0);
-                    *booked.entry(d.shape.model.to_string()).or_default() += f64::from(slices) / f64::from(units.max(1));
+                    *booked.entry(d.shape.model.to_string()).or_default() +=
+                        f64::from(slices) / f64::from(units.max(1));
                 }
             }
         }
-        let _ = writeln!(out, "# HELP gpubook_bookings Bookings by status (by the server clock).\n# TYPE gpubook_bookings gauge");
+        let _ = writeln!(
+            out,
+            "# HELP gpubook_bookings Bookings by status (by the server clock).\n# TYPE gpubook_bookings gauge"
+        );
         for (status, n) in by_status {
             let _ = writeln!(out, "gpubook_bookings{{status=\"{status}\"}} {n}");
         }
-        let _ = writeln!(out, "# HELP gpubook_gpu_units_booked GPU units held by active bookings.\n# TYPE gpubook_gpu_units_booked gauge");
-        let _ = writeln!(out, "# HELP gpubook_gpu_units_capacity GPUs in the fleet.\n# TYPE gpubook_gpu_units_capacity gauge");
+        let _ = writeln!(
+            out,
+            "# HELP gpubook_gpu_units_booked GPU units held by active bookings.\n# TYPE gpubook_gpu_units_booked gauge"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP gpubook_gpu_units_capacity GPUs in the fleet.\n# TYPE gpubook_gpu_units_capacity gauge"
+        );
         let mut capacity: BTreeMap<String, u64> = BTreeMap::new();
         for g in state.defs().fleet.gpus() {
             *capacity.entry(g.model.to_string()).or_default() += 1;

@@ -78,7 +78,8 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     if lock_file.try_lock().is_err() {
         return Err(ServeError::Locked(cfg.data_dir.display().to_string()));
     }
-    let url = cfg.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cfg.data_dir.join("gpubook.db").display()));
+    let url =
+        cfg.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cfg.data_dir.join("gpubook.db").display()));
     let store = Store::open(&url).await?;
     let writer = store.lock_writer(&url).await?.ok_or_else(|| ServeError::Locked("the database".into()))?;
     let snapshot = store.load().await?;
@@ -88,12 +89,20 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
             tokens.insert(row.hash.clone(), p);
         }
     }
-    let (state, mut seed) = State::load(snapshot, cfg.catalog.clone(), cfg.planner.clone(), cfg.demo).map_err(ServeError::Load)?;
+    let (state, mut seed) =
+        State::load(snapshot, cfg.catalog.clone(), cfg.planner.clone(), cfg.demo).map_err(ServeError::Load)?;
     let mut admin_token = None;
     if tokens.is_empty() {
-        let bootstrap = Principal { token_id: "bootstrap".into(), subject: "gpubook".into(), role: Role::Admin, projects: BTreeSet::new() };
-        let (created, batch, (hash, principal)) = issue(&bootstrap, "admin", Role::Admin, BTreeSet::new(), cfg.clock.now());
-        write_secret(&admin_token_path(&cfg.data_dir), &created.token).map_err(|e| ServeError::DataDir(cfg.data_dir.clone(), e))?;
+        let bootstrap = Principal {
+            token_id: "bootstrap".into(),
+            subject: "gpubook".into(),
+            role: Role::Admin,
+            projects: BTreeSet::new(),
+        };
+        let (created, batch, (hash, principal)) =
+            issue(&bootstrap, "admin", Role::Admin, BTreeSet::new(), cfg.clock.now());
+        write_secret(&admin_token_path(&cfg.data_dir), &created.token)
+            .map_err(|e| ServeError::DataDir(cfg.data_dir.clone(), e))?;
         seed.append(batch);
         tokens.insert(hash, principal);
         admin_token = Some(created.token);
@@ -101,7 +110,8 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     store.commit(&seed).await?;
     let metrics = Arc::new(Metrics::default());
     let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone());
-    let router = app(AppState { engine, tokens, metrics, store: store.clone(), catalog: Arc::new(cfg.catalog.clone()) });
+    let router =
+        app(AppState { engine, tokens, metrics, store: store.clone(), catalog: Arc::new(cfg.catalog.clone()) });
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let addr = listener.local_addr().map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -96,8 +96,10 @@ impl Store {
             Db::Sqlite(_) => Ok(Some(WriterLock { _conn: None })),
             Db::Postgres(_) => {
                 let mut conn = sqlx::PgConnection::connect(url).await?;
-                let got: bool =
-                    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(WRITER_LOCK_KEY).fetch_one(&mut conn).await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(WRITER_LOCK_KEY)
+                    .fetch_one(&mut conn)
+                    .await?;
                 Ok(got.then_some(WriterLock { _conn: Some(conn) }))
             }
         }
@@ -112,24 +114,23 @@ impl Store {
                 .iter()
                 .map(|r| Ok(ObjectRow { kind: r.try_get(0)?, name: r.try_get(1)?, doc: r.try_get(2)? }))
                 .collect::<Result<_, sqlx::Error>>()?;
-            let bookings = sqlx::query(
-                "SELECT id, project, owner, state, starts_at, ends_at, doc FROM bookings ORDER BY id",
-            )
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(BookingRow {
-                    id: r.try_get(0)?,
-                    project: r.try_get(1)?,
-                    owner: r.try_get(2)?,
-                    state: r.try_get(3)?,
-                    starts_at: r.try_get(4)?,
-                    ends_at: r.try_get(5)?,
-                    doc: r.try_get(6)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+            let bookings =
+                sqlx::query("SELECT id, project, owner, state, starts_at, ends_at, doc FROM bookings ORDER BY id")
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(BookingRow {
+                            id: r.try_get(0)?,
+                            project: r.try_get(1)?,
+                            owner: r.try_get(2)?,
+                            state: r.try_get(3)?,
+                            starts_at: r.try_get(4)?,
+                            ends_at: r.try_get(5)?,
+                            doc: r.try_get(6)?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?;
             let tokens = sqlx::query("SELECT id, hash, subject, role, projects, created_at FROM tokens ORDER BY id")
                 .fetch_all(p)
                 .await?
@@ -145,23 +146,22 @@ impl Store {
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()?;
-            let idempotency = sqlx::query(
-                "SELECT subject, key, request_hash, status, response, created_at FROM idempotency",
-            )
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(IdempotencyRow {
-                    subject: r.try_get(0)?,
-                    key: r.try_get(1)?,
-                    request_hash: r.try_get(2)?,
-                    status: r.try_get(3)?,
-                    response: r.try_get(4)?,
-                    created_at: r.try_get(5)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+            let idempotency =
+                sqlx::query("SELECT subject, key, request_hash, status, response, created_at FROM idempotency")
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(IdempotencyRow {
+                            subject: r.try_get(0)?,
+                            key: r.try_get(1)?,
+                            request_hash: r.try_get(2)?,
+                            status: r.try_get(3)?,
+                            response: r.try_get(4)?,
+                            created_at: r.try_get(5)?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?;
             Ok(Snapshot { objects, bookings, tokens, idempotency })
         })
     }
@@ -256,10 +256,11 @@ impl Store {
     /// The audit log, newest first, at most `limit` entries.
     pub async fn audit(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         on_db!(&self.db, |p| {
-            let rows = sqlx::query("SELECT seq, at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
+            let rows =
+                sqlx::query("SELECT seq, at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(p)
+                    .await?;
             rows.iter()
                 .map(|r| {
                     Ok(AuditRow {

@@ -31,9 +31,9 @@ impl Client {
             Some(t) => t.trim().to_string(),
             None => {
                 let local = Path::new("gpubook-data").join("admin.token");
-                std::fs::read_to_string(&local)
-                    .map(|t| t.trim().to_string())
-                    .with_context(|| format!("no token: set GPUBOOK_TOKEN or --token (and {} is not readable)", local.display()))?
+                std::fs::read_to_string(&local).map(|t| t.trim().to_string()).with_context(|| {
+                    format!("no token: set GPUBOOK_TOKEN or --token (and {} is not readable)", local.display())
+                })?
             }
         };
         let config = ureq::Agent::config_builder().http_status_as_error(false).build();
@@ -41,7 +41,8 @@ impl Client {
     }
 
     pub(crate) fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<T> {
-        let mut req = self.agent.get(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {}", self.token));
+        let mut req =
+            self.agent.get(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {}", self.token));
         for (k, v) in query {
             req = req.query(*k, v);
         }
@@ -82,7 +83,11 @@ impl Client {
     }
 
     pub(crate) fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let result = self.agent.delete(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {}", self.token)).call();
+        let result = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call();
         answer(result, path)
     }
 }
@@ -112,8 +117,13 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-fn answer<T: DeserializeOwned>(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>, path: &str) -> anyhow::Result<T> {
-    let mut resp = result.with_context(|| format!("cannot reach the gpubook server for {path} (is `gpubook serve` running? GPUBOOK_URL?)"))?;
+fn answer<T: DeserializeOwned>(
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    path: &str,
+) -> anyhow::Result<T> {
+    let mut resp = result.with_context(|| {
+        format!("cannot reach the gpubook server for {path} (is `gpubook serve` running? GPUBOOK_URL?)")
+    })?;
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().with_context(|| format!("reading the answer to {path}"))?;
     if (200..300).contains(&status) {

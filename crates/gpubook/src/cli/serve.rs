@@ -50,7 +50,10 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
     runtime.block_on(async move {
         let running = server::start(cfg).await?;
         let token_file = server::serve::admin_token_path(&args.data_dir);
-        eprintln!("gpubook serving on http://{} ({}), API docs at http://{}/api/docs", running.addr, running.backend, running.addr);
+        eprintln!(
+            "gpubook serving on http://{} ({}), API docs at http://{}/api/docs",
+            running.addr, running.backend, running.addr
+        );
         if running.admin_token.is_some() {
             eprintln!("created the admin token in {} (mode 0600)", token_file.display());
         }

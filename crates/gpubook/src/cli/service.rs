@@ -6,7 +6,9 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 
-use api::rest::{ApplyResult, AvailabilityView, BookingCreated, BookingRequest, BookingView, TokenCreated, TokenRequest};
+use api::rest::{
+    ApplyResult, AvailabilityView, BookingCreated, BookingRequest, BookingView, TokenCreated, TokenRequest,
+};
 
 use super::client::Client;
 use super::output::{Format, emit, say, table};
@@ -122,8 +124,11 @@ fn bookings_table(all: &[BookingView]) -> comfy_table::Table {
     let mut t = table(&["id", "project", "owner", "what", "start", "end", "mode", "status", "placements"]);
     for b in all {
         let what = format!("{} × {}", b.count, b.size.as_deref().or(b.shape.as_deref()).unwrap_or("?"));
-        let placements: Vec<String> =
-            b.placements.iter().map(|p| format!("{}/gpu{} {} {}@{}", p.node, p.gpu, p.model, p.profile, p.start_slot)).collect();
+        let placements: Vec<String> = b
+            .placements
+            .iter()
+            .map(|p| format!("{}/gpu{} {} {}@{}", p.node, p.gpu, p.model, p.profile, p.start_slot))
+            .collect();
         let mut status = b.status.clone();
         if let Some(r) = &b.status_reason {
             status = format!("{status}: {r}");
@@ -161,7 +166,12 @@ pub(crate) struct AvailabilityArgs {
 
 pub(crate) fn availability(client: &Client, args: AvailabilityArgs) -> anyhow::Result<()> {
     let (start, end) = args.what.window()?;
-    let mut q = vec![("project", args.what.project.clone()), ("from", start.to_string()), ("to", end.to_string()), ("mode", args.what.mode.clone())];
+    let mut q = vec![
+        ("project", args.what.project.clone()),
+        ("from", start.to_string()),
+        ("to", end.to_string()),
+        ("mode", args.what.mode.clone()),
+    ];
     if let Some(s) = &args.what.size {
         q.push(("size", s.clone()));
     }
@@ -188,7 +198,14 @@ pub(crate) fn availability(client: &Client, args: AvailabilityArgs) -> anyhow::R
 pub(crate) fn projects(client: &Client, output: Format) -> anyhow::Result<()> {
     let all: Vec<api::manifest::ProjectDoc> = client.get("/projects", &[])?;
     emit(output, &all, || {
-        let mut t = table(&["project", "namespace", "cohort", "priority", "quota (GPU units: nominal / borrowing / lending)", "sizes"]);
+        let mut t = table(&[
+            "project",
+            "namespace",
+            "cohort",
+            "priority",
+            "quota (GPU units: nominal / borrowing / lending)",
+            "sizes",
+        ]);
         for p in &all {
             let quota: Vec<String> = p
                 .quota
@@ -280,7 +297,8 @@ pub(crate) fn token(client: &Client, cmd: TokenCommand) -> anyhow::Result<()> {
         Some(p) => format!("{p}-{role}"),
         None => role.clone(),
     });
-    let created: TokenCreated = client.send_json("POST", "/tokens", &TokenRequest { subject, role, projects: project }, &[])?;
+    let created: TokenCreated =
+        client.send_json("POST", "/tokens", &TokenRequest { subject, role, projects: project }, &[])?;
     match output {
         Format::Table => say(&format!(
             "{}\n(token {} for {} as {}{}; it is shown only this once)\n",

@@ -12,7 +12,11 @@ const QUANTUM_S: i64 = 900;
 /// window may not start in the past.
 pub(crate) fn parse(s: &str, now: &Zoned) -> Result<Timestamp, String> {
     let s = s.trim();
-    let bad = || format!("{s:?} is not a time such as now, 'today 14:00', 'tomorrow 09:00', '2026-11-23 09:00' or 2026-11-23T09:00:00Z");
+    let bad = || {
+        format!(
+            "{s:?} is not a time such as now, 'today 14:00', 'tomorrow 09:00', '2026-11-23 09:00' or 2026-11-23T09:00:00Z"
+        )
+    };
     if s == "now" {
         let t = now.timestamp().as_second();
         let up = (t + QUANTUM_S - 1).div_euclid(QUANTUM_S) * QUANTUM_S;

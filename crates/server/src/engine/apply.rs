@@ -32,7 +32,12 @@ pub struct ApplyRequest {
 }
 
 impl State {
-    pub fn apply(&mut self, who: &Principal, req: ApplyRequest, now: Instant) -> Result<(ApplyResult, Batch), AppError> {
+    pub fn apply(
+        &mut self,
+        who: &Principal,
+        req: ApplyRequest,
+        now: Instant,
+    ) -> Result<(ApplyResult, Batch), AppError> {
         if !who.is_admin() {
             return Err(AppError::forbidden("only an admin changes fleet, sizes, cohorts and projects"));
         }
@@ -56,13 +61,19 @@ impl State {
             changes.push(format!("{what} {} {}", key.0, key.1));
             next.insert(key, doc.clone());
         }
-        let (defs, warnings) = resolve_docs(&next, &self.catalog)
-            .map_err(|e| AppError::invalid(&format!("{} {}", e.object.clone().unwrap_or_default(), e.field), e.reason))?;
-        defs.check().map_err(|e| AppError::invalid(&format!("{} {}", e.kind, e.name), format!("{}: {}", e.field, e.reason)))?;
+        let (defs, warnings) = resolve_docs(&next, &self.catalog).map_err(|e| {
+            AppError::invalid(&format!("{} {}", e.object.clone().unwrap_or_default(), e.field), e.reason)
+        })?;
+        defs.check()
+            .map_err(|e| AppError::invalid(&format!("{} {}", e.kind, e.name), format!("{}: {}", e.field, e.reason)))?;
         let (planner, archive, violations) = self.rebuild(defs, now);
         let views: Vec<Violation> = violations
             .iter()
-            .map(|(b, reason)| Violation { booking: b.id.to_string(), project: b.request.project.clone(), reason: reason.clone() })
+            .map(|(b, reason)| Violation {
+                booking: b.id.to_string(),
+                project: b.request.project.clone(),
+                reason: reason.clone(),
+            })
             .collect();
         if !views.is_empty() && !req.force {
             return Err(AppError::new(
@@ -102,10 +113,15 @@ impl State {
     /// A planner for `defs` holding every booking. Confirmed and active bookings that no longer fit are
     /// returned as violations (and recorded as preempted in the new planner); ended or completed bookings
     /// that cannot be placed on the calendar any more go to the archive.
-    fn rebuild(&self, defs: Definitions, now: Instant) -> (Planner, BTreeMap<BookingId, Booking>, Vec<(Booking, String)>) {
+    fn rebuild(
+        &self,
+        defs: Definitions,
+        now: Instant,
+    ) -> (Planner, BTreeMap<BookingId, Booking>, Vec<(Booking, String)>) {
         let fresh = || Planner::new(self.catalog.clone(), defs.clone(), self.config.clone());
         let all = self.all_bookings();
-        let (live, past): (Vec<&Booking>, Vec<&Booking>) = all.into_iter().partition(|b| b.holds() && b.window().end > now);
+        let (live, past): (Vec<&Booking>, Vec<&Booking>) =
+            all.into_iter().partition(|b| b.holds() && b.window().end > now);
         // Which live bookings still fit, checked on a calendar of live bookings only (past ones cannot
         // break what is to come). One pass when all fit; one booking at a time otherwise.
         let mut kept = fresh();
@@ -126,7 +142,8 @@ impl State {
         let mut ended: BTreeMap<BookingId, Booking> = BTreeMap::new();
         for (b, reason) in &violations {
             let mut b = b.clone();
-            b.ended = Some(Status::Preempted { by: BookingId(0), reason: format!("the fleet or quotas changed: {reason}") });
+            b.ended =
+                Some(Status::Preempted { by: BookingId(0), reason: format!("the fleet or quotas changed: {reason}") });
             ended.insert(b.id, b);
         }
         for b in live.iter().chain(past.iter()) {

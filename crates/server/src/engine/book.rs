@@ -125,11 +125,15 @@ impl State {
 
 /// A refused booking: 422 for input the planner cannot read, 409 when it cannot be honoured.
 fn refusal(decision: &planner::Decision, reasons: Vec<ReasonView>) -> AppError {
-    const BAD_INPUT: [&str; 6] = ["unknown-project", "misaligned-window", "in-the-past", "bad-count", "unknown-size", "unknown-shape"];
+    const BAD_INPUT: [&str; 6] =
+        ["unknown-project", "misaligned-window", "in-the-past", "bad-count", "unknown-size", "unknown-shape"];
     let first = reasons.first().map_or_else(|| "it does not fit".to_string(), |r| r.message.clone());
     let bad_input = reasons.iter().any(|r| BAD_INPUT.contains(&r.code.as_str()));
-    let (status, code) =
-        if bad_input { (StatusCode::UNPROCESSABLE_ENTITY, "invalid") } else { (StatusCode::CONFLICT, decision.verdict.code()) };
+    let (status, code) = if bad_input {
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    } else {
+        (StatusCode::CONFLICT, decision.verdict.code())
+    };
     let mut e = AppError::new(status, code, format!("the booking cannot be made: {first}")).with_reasons(reasons);
     if let Verdict::NotBefore(t) = decision.verdict {
         e.body.not_before = Some(t.to_string());

@@ -59,14 +59,22 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the engine loop on `state`, writing to `store`. It ends when every handle is dropped.
-    pub fn start(state: State, store: Store, clock: Clock, metrics: Arc<crate::metrics::Metrics>) -> (Engine, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        state: State,
+        store: Store,
+        clock: Clock,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(state, store, clock.clone(), rx, metrics));
         (Engine { tx, clock }, task)
     }
 
     /// Runs `f` on committed state.
-    pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&State, Instant) -> T + Send + 'static) -> Result<T, AppError> {
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&State, Instant) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
         let (done, wait) = oneshot::channel();
         let op = Op::Read(Box::new(move |s, now| {
             let _ = done.send(f(s, now));
@@ -95,7 +103,13 @@ impl Engine {
     }
 }
 
-async fn run(mut state: State, store: Store, clock: Clock, mut rx: mpsc::UnboundedReceiver<Op>, metrics: Arc<crate::metrics::Metrics>) {
+async fn run(
+    mut state: State,
+    store: Store,
+    clock: Clock,
+    mut rx: mpsc::UnboundedReceiver<Op>,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
     let mut ops = Vec::new();
     while let Some(first) = rx.recv().await {
         ops.push(first);

@@ -35,7 +35,10 @@ pub struct State {
 }
 
 /// Resolves documents into definitions, naming the document and field on error.
-pub fn resolve_docs(docs: &BTreeMap<(String, String), Document>, catalog: &Catalog) -> Result<(Definitions, Vec<String>), api::ManifestError> {
+pub fn resolve_docs(
+    docs: &BTreeMap<(String, String), Document>,
+    catalog: &Catalog,
+) -> Result<(Definitions, Vec<String>), api::ManifestError> {
     let located: Vec<Located> = docs
         .iter()
         .enumerate()
@@ -50,7 +53,8 @@ impl State {
     pub fn load(snapshot: Snapshot, catalog: Catalog, config: Config, demo: bool) -> Result<(State, Batch), String> {
         let mut docs = BTreeMap::new();
         for row in &snapshot.objects {
-            let parsed = api::parse_manifests(&format!("{}/{}", row.kind, row.name), &row.doc).map_err(|e| e.to_string())?;
+            let parsed =
+                api::parse_manifests(&format!("{}/{}", row.kind, row.name), &row.doc).map_err(|e| e.to_string())?;
             for l in parsed {
                 docs.insert((l.doc.kind().to_string(), l.doc.name().to_string()), l.doc);
             }

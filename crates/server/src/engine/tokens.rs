@@ -18,14 +18,17 @@ impl State {
         req: &TokenRequest,
         now: Instant,
     ) -> Result<(TokenCreated, Batch, (String, Principal)), AppError> {
-        let role = Role::parse(&req.role)
-            .ok_or_else(|| AppError::invalid("role", format!("{:?} is not admin, project-admin, member or viewer", req.role)))?;
+        let role = Role::parse(&req.role).ok_or_else(|| {
+            AppError::invalid("role", format!("{:?} is not admin, project-admin, member or viewer", req.role))
+        })?;
         if req.subject.trim().is_empty() || req.subject.len() > 128 || req.subject.chars().any(char::is_control) {
             return Err(AppError::invalid("subject", "must be 1 to 128 printable characters"));
         }
         let projects: BTreeSet<String> = req.projects.iter().cloned().collect();
         match role {
-            Role::Admin if !projects.is_empty() => return Err(AppError::invalid("projects", "an admin token has no projects")),
+            Role::Admin if !projects.is_empty() => {
+                return Err(AppError::invalid("projects", "an admin token has no projects"));
+            }
             Role::Admin => {}
             _ if projects.is_empty() => return Err(AppError::invalid("projects", "name at least one project")),
             _ => {
@@ -35,7 +38,10 @@ impl State {
             }
         }
         if !who.can_grant(role, &projects) {
-            return Err(AppError::forbidden(format!("you may not create a {} token for these projects", role.as_str())));
+            return Err(AppError::forbidden(format!(
+                "you may not create a {} token for these projects",
+                role.as_str()
+            )));
         }
         Ok(issue(who, &req.subject, role, projects, now))
     }

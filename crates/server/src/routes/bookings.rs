@@ -38,7 +38,10 @@ pub(super) async fn create(
         Booked::Created(created) => (StatusCode::CREATED, axum::Json(created)).into_response(),
         Booked::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let headers = [(axum::http::header::CONTENT_TYPE, "application/json"), (axum::http::HeaderName::from_static("idempotent-replayed"), "true")];
+            let headers = [
+                (axum::http::header::CONTENT_TYPE, "application/json"),
+                (axum::http::HeaderName::from_static("idempotent-replayed"), "true"),
+            ];
             (status, headers, body).into_response()
         }
     })
@@ -56,7 +59,11 @@ pub(super) struct ListQuery {
 /// The bookings the caller may see: all for an admin, its projects' otherwise.
 #[utoipa::path(get, path = "/bookings", tag = "bookings", params(ListQuery),
     responses((status = 200, body = Vec<BookingView>), (status = 403, body = ErrorBody)))]
-pub(super) async fn list(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ListQuery>) -> Result<axum::Json<Vec<BookingView>>, AppError> {
+pub(super) async fn list(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Vec<BookingView>>, AppError> {
     if let Some(p) = &q.project
         && !who.can_read(p)
     {
@@ -81,7 +88,11 @@ pub(super) async fn list(State(s): State<AppState>, Auth(who): Auth, Query(q): Q
 /// One booking.
 #[utoipa::path(get, path = "/bookings/{id}", tag = "bookings", params(("id" = String, Path, description = "such as b17")),
     responses((status = 200, body = BookingView), (status = 404, body = ErrorBody)))]
-pub(super) async fn get(State(s): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<axum::Json<BookingView>, AppError> {
+pub(super) async fn get(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<BookingView>, AppError> {
     let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
     let view = s.engine.read(move |state, now| state.visible(&who, id).map(|b| state.view(b, now))).await??;
     Ok(axum::Json(view))
@@ -91,7 +102,11 @@ pub(super) async fn get(State(s): State<AppState>, Auth(who): Auth, Path(id): Pa
 #[utoipa::path(delete, path = "/bookings/{id}", tag = "bookings", params(("id" = String, Path, description = "such as b17")),
     responses((status = 200, body = BookingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "already ended", body = ErrorBody)))]
-pub(super) async fn cancel(State(s): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<axum::Json<BookingView>, AppError> {
+pub(super) async fn cancel(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<BookingView>, AppError> {
     let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
     let view = s.engine.write(move |state, now| state.cancel(&who, id, now)).await?;
     Ok(axum::Json(view))

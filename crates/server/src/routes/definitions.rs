@@ -26,7 +26,13 @@ pub(super) struct ChangeQuery {
     force: bool,
 }
 
-async fn change(s: &AppState, who: crate::auth::Principal, docs: Vec<Document>, scope: Scope, q: ChangeQuery) -> Result<axum::Json<ApplyResult>, AppError> {
+async fn change(
+    s: &AppState,
+    who: crate::auth::Principal,
+    docs: Vec<Document>,
+    scope: Scope,
+    q: ChangeQuery,
+) -> Result<axum::Json<ApplyResult>, AppError> {
     let req = ApplyRequest { docs, scope, dry_run: q.dry_run, force: q.force };
     Ok(axum::Json(s.engine.write(move |state, now| state.apply(&who, req, now)).await?))
 }
@@ -40,13 +46,21 @@ pub(super) async fn sizes(State(s): State<AppState>, Auth(_who): Auth) -> Result
 /// Replace the declared sizes (the built-in gpu-small, gpu-medium and gpu-large stay unless redefined).
 #[utoipa::path(put, path = "/sizes", tag = "definitions", params(ChangeQuery), request_body = Vec<SizeDoc>,
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn put_sizes(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ChangeQuery>, Body(docs): Body<Vec<SizeDoc>>) -> Result<axum::Json<ApplyResult>, AppError> {
+pub(super) async fn put_sizes(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ChangeQuery>,
+    Body(docs): Body<Vec<SizeDoc>>,
+) -> Result<axum::Json<ApplyResult>, AppError> {
     change(&s, who, docs.into_iter().map(Document::Size).collect(), Scope::ReplaceKind("Size"), q).await
 }
 
 /// The projects the caller belongs to (all, for an admin).
 #[utoipa::path(get, path = "/projects", tag = "definitions", responses((status = 200, body = Vec<ProjectDoc>)))]
-pub(super) async fn projects(State(s): State<AppState>, Auth(who): Auth) -> Result<axum::Json<Vec<ProjectDoc>>, AppError> {
+pub(super) async fn projects(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<axum::Json<Vec<ProjectDoc>>, AppError> {
     let all = s
         .engine
         .read(move |state, _| {
@@ -66,16 +80,28 @@ pub(super) async fn projects(State(s): State<AppState>, Auth(who): Auth) -> Resu
 /// Replace every project.
 #[utoipa::path(put, path = "/projects", tag = "definitions", params(ChangeQuery), request_body = Vec<ProjectDoc>,
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn put_projects(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ChangeQuery>, Body(docs): Body<Vec<ProjectDoc>>) -> Result<axum::Json<ApplyResult>, AppError> {
+pub(super) async fn put_projects(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ChangeQuery>,
+    Body(docs): Body<Vec<ProjectDoc>>,
+) -> Result<axum::Json<ApplyResult>, AppError> {
     change(&s, who, docs.into_iter().map(Document::Project).collect(), Scope::ReplaceKind("Project"), q).await
 }
 
 #[utoipa::path(get, path = "/cohorts", tag = "definitions", responses((status = 200, body = Vec<CohortDoc>)))]
-pub(super) async fn cohorts(State(s): State<AppState>, Auth(_who): Auth) -> Result<axum::Json<Vec<CohortDoc>>, AppError> {
+pub(super) async fn cohorts(
+    State(s): State<AppState>,
+    Auth(_who): Auth,
+) -> Result<axum::Json<Vec<CohortDoc>>, AppError> {
     let all = s
         .engine
         .read(|state, _| {
-            state.docs.values().filter_map(|d| if let Document::Cohort(c) = d { Some(c.clone()) } else { None }).collect()
+            state
+                .docs
+                .values()
+                .filter_map(|d| if let Document::Cohort(c) = d { Some(c.clone()) } else { None })
+                .collect()
         })
         .await?;
     Ok(axum::Json(all))
@@ -84,23 +110,42 @@ pub(super) async fn cohorts(State(s): State<AppState>, Auth(_who): Auth) -> Resu
 /// Replace every cohort.
 #[utoipa::path(put, path = "/cohorts", tag = "definitions", params(ChangeQuery), request_body = Vec<CohortDoc>,
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn put_cohorts(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ChangeQuery>, Body(docs): Body<Vec<CohortDoc>>) -> Result<axum::Json<ApplyResult>, AppError> {
+pub(super) async fn put_cohorts(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ChangeQuery>,
+    Body(docs): Body<Vec<CohortDoc>>,
+) -> Result<axum::Json<ApplyResult>, AppError> {
     change(&s, who, docs.into_iter().map(Document::Cohort).collect(), Scope::ReplaceKind("Cohort"), q).await
 }
 
 /// Replace every node (the fleet).
 #[utoipa::path(put, path = "/fleet", tag = "definitions", params(ChangeQuery), request_body = Vec<NodeDoc>,
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn put_fleet(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ChangeQuery>, Body(docs): Body<Vec<NodeDoc>>) -> Result<axum::Json<ApplyResult>, AppError> {
+pub(super) async fn put_fleet(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ChangeQuery>,
+    Body(docs): Body<Vec<NodeDoc>>,
+) -> Result<axum::Json<ApplyResult>, AppError> {
     change(&s, who, docs.into_iter().map(Document::Node).collect(), Scope::ReplaceKind("Node"), q).await
 }
 
 /// Create or update the documents of a manifest (YAML, `kind:` Node, Size, Cohort or Project).
 #[utoipa::path(post, path = "/apply", tag = "definitions", params(ChangeQuery), request_body(content = String, content_type = "application/yaml"),
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn apply(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<ChangeQuery>, text: String) -> Result<axum::Json<ApplyResult>, AppError> {
+pub(super) async fn apply(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ChangeQuery>,
+    text: String,
+) -> Result<axum::Json<ApplyResult>, AppError> {
     let located = api::parse_manifests("body", &text).map_err(|e| {
-        let field = format!("document {}{}", e.document, if e.field.is_empty() { String::new() } else { format!(" {}", e.field) });
+        let field = format!(
+            "document {}{}",
+            e.document,
+            if e.field.is_empty() { String::new() } else { format!(" {}", e.field) }
+        );
         AppError::invalid(&field, e.reason)
     })?;
     change(&s, who, located.into_iter().map(|l| l.doc).collect(), Scope::Merge, q).await

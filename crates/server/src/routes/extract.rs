@@ -32,16 +32,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, _: &S) -> Result<Body<T>, AppError> {
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
-            .await
-            .map_err(|_| AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too-large", "the body is over 1 MiB"))?;
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| {
+            AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too-large", "the body is over 1 MiB")
+        })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
             let path = e.path().to_string();
             let field = if path == "." { "body".to_string() } else { path };
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() {
-                AppError::new(axum::http::StatusCode::BAD_REQUEST, "bad-json", format!("the body is not valid JSON: {inner}"))
+                AppError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "bad-json",
+                    format!("the body is not valid JSON: {inner}"),
+                )
             } else {
                 AppError::invalid(&field, inner)
             }

@@ -47,15 +47,21 @@ const MAX_SLOTS: i64 = 2000;
 /// How many devices can be booked for the whole window — booking that many succeeds, one more fails.
 #[utoipa::path(get, path = "/availability", tag = "bookings", params(AvailabilityQuery),
     responses((status = 200, body = AvailabilityView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn availability(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<AvailabilityQuery>) -> Result<axum::Json<AvailabilityView>, AppError> {
+pub(super) async fn availability(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<AvailabilityQuery>,
+) -> Result<axum::Json<AvailabilityView>, AppError> {
     if !who.can_read(&q.project) {
         return Err(AppError::forbidden(format!("you may not see project {:?}", q.project)));
     }
     let want = parse_want(q.size.as_deref(), q.shape.as_deref())?;
-    let window = parse_window(&q.from, &q.to).map_err(|e| AppError::invalid(if e.field == "start" { "from" } else { "to" }, e.reason))?;
+    let window = parse_window(&q.from, &q.to)
+        .map_err(|e| AppError::invalid(if e.field == "start" { "from" } else { "to" }, e.reason))?;
     let mode = match q.mode.as_deref() {
         None => Mode::Reserved,
-        Some(m) => Mode::parse(m).ok_or_else(|| AppError::invalid("mode", format!("{m:?} is not reserved or opportunistic")))?,
+        Some(m) => Mode::parse(m)
+            .ok_or_else(|| AppError::invalid("mode", format!("{m:?} is not reserved or opportunistic")))?,
     };
     let step = q.step.as_deref().map(parse_step).transpose()?;
     if let Some(step) = step
@@ -66,7 +72,15 @@ pub(super) async fn availability(State(s): State<AppState>, Auth(who): Auth, Que
     let view = s
         .engine
         .read(move |state, now| {
-            let req = Request { project: q.project.clone(), owner: who.subject.clone(), want: want.clone(), count: 1, window, mode, priority: None };
+            let req = Request {
+                project: q.project.clone(),
+                owner: who.subject.clone(),
+                want: want.clone(),
+                count: 1,
+                window,
+                mode,
+                priority: None,
+            };
             let (available, reasons) = match state.planner.availability(&req, now) {
                 Ok(k) => (k, Vec::new()),
                 Err(r) => (0, r.iter().map(ReasonView::from).collect()),
@@ -75,11 +89,21 @@ pub(super) async fn availability(State(s): State<AppState>, Auth(who): Auth, Que
                 state
                     .planner
                     .availability_slots(&q.project, &want, window, step, mode, now)
-                    .map(|v| v.into_iter().map(|(w, n): (Window, u32)| SlotView { start: w.start.to_string(), end: w.end.to_string(), available: n }).collect())
+                    .map(|v| {
+                        v.into_iter()
+                            .map(|(w, n): (Window, u32)| SlotView {
+                                start: w.start.to_string(),
+                                end: w.end.to_string(),
+                                available: n,
+                            })
+                            .collect()
+                    })
                     .map_err(|r| r.iter().map(ReasonView::from).collect::<Vec<_>>())
             });
             match slots {
-                Some(Err(reasons)) => Err(AppError::invalid("step", reasons.first().map_or(String::new(), |r| r.message.clone()))),
+                Some(Err(reasons)) => {
+                    Err(AppError::invalid("step", reasons.first().map_or(String::new(), |r| r.message.clone())))
+                }
                 Some(Ok(slots)) => Ok(AvailabilityView { available, slots: Some(slots), reasons }),
                 None => Ok(AvailabilityView { available, slots: None, reasons }),
             }
@@ -93,11 +117,14 @@ fn parse_step(s: &str) -> Result<i64, AppError> {
     let secs = if s.starts_with('P') || s.starts_with('p') {
         s.parse::<jiff::SignedDuration>().map(|d| d.as_secs()).or_else(|_| {
             s.parse::<jiff::Span>().map_err(|e| e.to_string()).and_then(|sp| {
-                sp.total((jiff::Unit::Second, jiff::civil::date(2000, 1, 1))).map(|t| t as i64).map_err(|e| e.to_string())
+                sp.total((jiff::Unit::Second, jiff::civil::date(2000, 1, 1)))
+                    .map(|t| t as i64)
+                    .map_err(|e| e.to_string())
             })
         })
     } else {
         api::duration::parse_duration(s)
     };
-    secs.map_err(|e| AppError::invalid("step", e)).and_then(|v| if v > 0 { Ok(v) } else { Err(AppError::invalid("step", "must be positive")) })
+    secs.map_err(|e| AppError::invalid("step", e))
+        .and_then(|v| if v > 0 { Ok(v) } else { Err(AppError::invalid("step", "must be positive")) })
 }

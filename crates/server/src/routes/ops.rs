@@ -40,7 +40,11 @@ pub(super) struct AuditQuery {
 /// Who did what (admin only).
 #[utoipa::path(get, path = "/audit", tag = "auth", params(AuditQuery),
     responses((status = 200, body = Vec<AuditView>), (status = 403, body = ErrorBody)))]
-pub(super) async fn audit(State(s): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<axum::Json<Vec<AuditView>>, AppError> {
+pub(super) async fn audit(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<AuditQuery>,
+) -> Result<axum::Json<Vec<AuditView>>, AppError> {
     if !who.is_admin() {
         return Err(AppError::forbidden("only an admin reads the audit log"));
     }
@@ -48,7 +52,14 @@ pub(super) async fn audit(State(s): State<AppState>, Auth(who): Auth, Query(q): 
     let rows = s.store.audit(limit).await.map_err(|e| AppError::unavailable(e.to_string()))?;
     Ok(axum::Json(
         rows.into_iter()
-            .map(|r| AuditView { seq: r.seq, at: Instant(r.at).to_string(), actor: r.actor, action: r.action, target: r.target, detail: r.detail })
+            .map(|r| AuditView {
+                seq: r.seq,
+                at: Instant(r.at).to_string(),
+                actor: r.actor,
+                action: r.action,
+                target: r.target,
+                detail: r.detail,
+            })
             .collect(),
     ))
 }
@@ -56,4 +67,3 @@ pub(super) async fn audit(State(s): State<AppState>, Auth(who): Auth, Query(q): 
 pub(super) async fn no_route() -> AppError {
     AppError::not_found("no such endpoint under /api/v1")
 }
-

@@ -13,7 +13,11 @@ use crate::error::AppError;
 /// Create a token (admin: any; project-admin: member or viewer of its projects). The secret is shown once.
 #[utoipa::path(post, path = "/tokens", tag = "auth", request_body = TokenRequest,
     responses((status = 201, body = TokenCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn create(State(s): State<AppState>, Auth(who): Auth, Body(req): Body<TokenRequest>) -> Result<(StatusCode, axum::Json<TokenCreated>), AppError> {
+pub(super) async fn create(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Body(req): Body<TokenRequest>,
+) -> Result<(StatusCode, axum::Json<TokenCreated>), AppError> {
     let (created, (hash, principal)) = s
         .engine
         .write(move |state, now| state.create_token(&who, &req, now).map(|(c, batch, entry)| ((c, entry), batch)))

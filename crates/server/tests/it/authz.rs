@@ -1,0 +1,117 @@
+//! Authorisation, endpoint by endpoint: no token gets 401; a member of team-b sees and touches nothing of
+//! team-a's; viewers read only; only an admin changes definitions or reads the audit log.
+
+use serde_json::json;
+
+use crate::{at, each_backend};
+
+#[test]
+fn every_api_endpoint_wants_a_valid_token() {
+    each_backend(|h| {
+        for token in ["", "gpb_0000", "not-a-token"] {
+            let anon = h.api(token);
+            for path in [
+                "/catalog",
+                "/fleet",
+                "/sizes",
+                "/projects",
+                "/cohorts",
+                "/bookings",
+                "/bookings/b1",
+                "/whoami",
+                "/audit",
+                "/availability?project=team-a&size=gpu-small&from=2026-11-23T09:00:00Z&to=2026-11-23T10:00:00Z",
+            ] {
+                let (s, e) = anon.get(path);
+                assert_eq!(s, 401, "GET {path}: {e}");
+                assert_eq!(e["error"]["code"], "unauthorized");
+            }
+            assert_eq!(anon.post("/bookings", &json!({})).0, 401);
+            assert_eq!(anon.post("/tokens", &json!({})).0, 401);
+            assert_eq!(anon.delete("/bookings/b1").0, 401);
+            assert_eq!(anon.put("/sizes", &json!([])).0, 401);
+            assert_eq!(anon.post_raw("/apply", "", "application/yaml").0, 401);
+        }
+    });
+}
+
+#[test]
+fn a_member_of_team_b_neither_sees_nor_touches_team_a() {
+    each_backend(|h| {
+        let alice = h.token("alice", "member", &["team-a"]);
+        let bob = h.token("bob", "member", &["team-b"]);
+        let (_, b) = alice.book("team-a", "size=gpu-small", 1, 1.0, 2.0, "reserved");
+        let id = b["id"].as_str().unwrap().to_string();
+        // Book for another project.
+        let (s, e) = bob.book("team-a", "size=gpu-small", 1, 1.0, 2.0, "reserved");
+        assert_eq!(s, 403, "{e}");
+        // Read, list, cancel another project's booking: it does not exist for bob.
+        assert_eq!(bob.get(&format!("/bookings/{id}")).0, 404);
+        assert_eq!(bob.delete(&format!("/bookings/{id}")).0, 404);
+        assert_eq!(bob.get("/bookings?project=team-a").0, 403);
+        assert!(bob.get("/bookings").1.as_array().unwrap().is_empty(), "bob's list holds no team-a booking");
+        // Availability and projects of another project.
+        let q = format!("/availability?project=team-a&size=gpu-small&from={}&to={}", at(1.0), at(2.0));
+        assert_eq!(bob.get(&q).0, 403);
+        let names: Vec<String> = bob
+            .get("/projects")
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["team-b"]);
+        // Definitions, tokens, audit: admin only.
+        assert_eq!(bob.put("/sizes", &json!([])).0, 403);
+        assert_eq!(bob.put("/projects", &json!([])).0, 403);
+        assert_eq!(bob.put("/cohorts", &json!([])).0, 403);
+        assert_eq!(bob.put("/fleet", &json!([])).0, 403);
+        assert_eq!(bob.post_raw("/apply", "kind: Cohort\nname: x\n", "application/yaml").0, 403);
+        assert_eq!(bob.post("/tokens", &json!({"subject": "eve", "role": "admin"})).0, 403);
+        assert_eq!(bob.post("/tokens", &json!({"subject": "eve", "role": "member", "projects": ["team-b"]})).0, 403);
+        assert_eq!(bob.get("/audit").0, 403);
+        // What every signed-in user may read.
+        for path in ["/catalog", "/fleet", "/sizes", "/cohorts", "/whoami"] {
+            assert_eq!(bob.get(path).0, 200, "{path}");
+        }
+        // The booking is untouched.
+        assert_eq!(alice.get(&format!("/bookings/{id}")).1["status"], "confirmed");
+    });
+}
+
+#[test]
+fn roles_within_a_project() {
+    each_backend(|h| {
+        let alice = h.token("alice", "member", &["team-a"]);
+        let carol = h.token("carol", "member", &["team-a"]);
+        let viewer = h.token("victor", "viewer", &["team-a"]);
+        let lead = h.token("lena", "project-admin", &["team-a"]);
+        let (_, b) = alice.book("team-a", "size=gpu-small", 1, 1.0, 2.0, "reserved");
+        let id = b["id"].as_str().unwrap().to_string();
+        // A viewer reads but does not book or cancel.
+        assert_eq!(viewer.get(&format!("/bookings/{id}")).0, 200);
+        assert_eq!(viewer.book("team-a", "size=gpu-small", 1, 1.0, 2.0, "reserved").0, 403);
+        assert_eq!(viewer.delete(&format!("/bookings/{id}")).0, 403);
+        // A member cancels only their own bookings.
+        assert_eq!(carol.delete(&format!("/bookings/{id}")).0, 403);
+        // A project admin cancels any booking of the project and grants member and viewer tokens there only.
+        assert_eq!(lead.delete(&format!("/bookings/{id}")).0, 200);
+        assert_eq!(lead.post("/tokens", &json!({"subject": "dan", "role": "member", "projects": ["team-a"]})).0, 201);
+        assert_eq!(lead.post("/tokens", &json!({"subject": "dan", "role": "member", "projects": ["team-b"]})).0, 403);
+        assert_eq!(
+            lead.post("/tokens", &json!({"subject": "dan", "role": "project-admin", "projects": ["team-a"]})).0,
+            403
+        );
+        assert_eq!(lead.get("/audit").0, 403);
+        // The admin sees everything, and the audit log says who did what.
+        let (s, log) = h.admin().get("/audit");
+        assert_eq!(s, 200);
+        let actions: Vec<&str> = log.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+        assert!(
+            actions.contains(&"book") && actions.contains(&"cancel") && actions.contains(&"token-create"),
+            "{actions:?}"
+        );
+        assert!(!log.to_string().contains("gpb_"), "no secret in the audit log");
+    });
+}

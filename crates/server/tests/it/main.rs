@@ -1,0 +1,17 @@
+//! The service end to end over HTTP: every test runs on SQLite and on PostgreSQL (when `GPUBOOK_TEST_PG`
+//! is set; `.ci/run` sets it).
+
+mod authz;
+mod bookings;
+mod definitions;
+mod harness;
+mod race;
+
+pub use harness::{Harness, at};
+
+/// Runs `test` once per backend.
+pub fn each_backend(test: impl Fn(Harness)) {
+    for backend in store::scratch::backends() {
+        test(Harness::start(backend));
+    }
+}
