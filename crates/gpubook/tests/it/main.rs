@@ -1,7 +1,10 @@
 //! The `gpubook` binary as a user runs it: output contracts of PRODUCT.md and error behaviour.
 
 mod catalog;
+mod crash;
 mod definitions;
+mod server;
+mod service;
 
 use std::process::{Command, Output};
 
