@@ -8,20 +8,20 @@ use api::rest::{ErrorBody, ErrorView, ReasonView, Violation};
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppError {
     pub status: StatusCode,
-    pub body: ErrorView,
+    pub body: Box<ErrorView>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> AppError {
         AppError {
             status,
-            body: ErrorView {
+            body: Box::new(ErrorView {
                 code: code.into(),
                 message: message.into(),
                 reasons: Vec::new(),
                 not_before: None,
                 violations: Vec::new(),
-            },
+            }),
         }
     }
 
@@ -67,6 +67,6 @@ impl From<api::rest::FieldError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(ErrorBody { error: self.body })).into_response()
+        (self.status, axum::Json(ErrorBody { error: *self.body })).into_response()
     }
 }

@@ -53,8 +53,8 @@ pub struct WriterLock {
     _conn: Option<sqlx::PgConnection>,
 }
 
-/// Arbitrary, fixed: the advisory lock key of gpubook's single writer.
-const WRITER_LOCK_KEY: i64 = 0x6770_7562_6f6f_6b;
+/// Fixed: the advisory lock key of gpubook's single writer.
+const WRITER_LOCK_KEY: i64 = 0x0067_7075_626f_6f6b; // "gpubook" in ASCII
 
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates.

@@ -29,7 +29,7 @@ impl Server {
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
-        let child = cmd.spawn().expect("gpubook serve starts");
+        let mut child = cmd.spawn().expect("gpubook serve starts");
         let url = format!("http://127.0.0.1:{port}");
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         for _ in 0..200 {
@@ -45,6 +45,8 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("gpubook serve did not become healthy on {url}");
     }
 

@@ -39,17 +39,15 @@ impl State {
         now: Instant,
     ) -> Result<(Booked, Batch), AppError> {
         let hash = request_hash(body);
-        if let Some(key) = key {
-            if let Some(r) = self.idempotency.get(&(who.subject.clone(), key.to_string())) {
-                if r.request_hash != hash {
-                    return Err(AppError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "idempotency-key-reused",
-                        "this Idempotency-Key was used for a different request",
-                    ));
-                }
-                return Ok((Booked::Replayed { status: r.status, body: r.response.clone() }, Batch::default()));
+        if let Some(r) = key.and_then(|k| self.idempotency.get(&(who.subject.clone(), k.to_string()))) {
+            if r.request_hash != hash {
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "this Idempotency-Key was used for a different request",
+                ));
             }
+            return Ok((Booked::Replayed { status: r.status, body: r.response.clone() }, Batch::default()));
         }
         if !who.can_book(&body.project) {
             return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));

@@ -7,27 +7,27 @@ use serde_json::Value;
 use server::engine::Clock;
 use store::scratch::ScratchDb;
 
-pub struct Harness {
-    pub url: String,
-    pub admin: String,
-    pub clock: Arc<AtomicI64>,
-    pub backend: &'static str,
+pub(crate) struct Harness {
+    pub(crate) url: String,
+    pub(crate) admin: String,
+    pub(crate) clock: Arc<AtomicI64>,
+    pub(crate) backend: &'static str,
     running: Option<server::Running>,
     db: Option<ScratchDb>,
     data_dir: std::path::PathBuf,
-    pub rt: tokio::runtime::Runtime,
+    pub(crate) rt: tokio::runtime::Runtime,
 }
 
 /// 2026-11-23T08:00:00Z: a Monday morning, the test clock's start.
-pub const T0: i64 = 1_795_420_800;
+pub(crate) const T0: i64 = 1_795_420_800;
 
-pub fn at(offset_h: f64) -> String {
+pub(crate) fn at(offset_h: f64) -> String {
     model::Instant(T0 + (offset_h * 3600.0) as i64).to_string()
 }
 
 impl Harness {
     /// A server on `backend` with the demo definitions and the clock at [`T0`].
-    pub fn start(backend: &'static str) -> Harness {
+    pub(crate) fn start(backend: &'static str) -> Harness {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let db = rt.block_on(ScratchDb::new(backend));
         let data_dir = std::env::temp_dir().join(format!("gpubook-it-{}-{}", std::process::id(), rand_suffix()));
@@ -68,27 +68,27 @@ impl Harness {
     }
 
     /// Stops the server gracefully and starts it again on the same database.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         let running = self.running.take().unwrap();
         self.rt.block_on(running.stop());
         let url = (self.backend == "postgres").then(|| self.db.as_ref().unwrap().url.clone());
         self.boot(url, false);
     }
 
-    pub fn set_clock(&self, hours_after_t0: f64) {
+    pub(crate) fn set_clock(&self, hours_after_t0: f64) {
         self.clock.store(T0 + (hours_after_t0 * 3600.0) as i64, std::sync::atomic::Ordering::SeqCst);
     }
 
-    pub fn api(&self, token: &str) -> Api {
+    pub(crate) fn api(&self, token: &str) -> Api {
         Api { base: format!("{}/api/v1", self.url), root: self.url.clone(), token: token.to_string() }
     }
 
-    pub fn admin(&self) -> Api {
+    pub(crate) fn admin(&self) -> Api {
         self.api(&self.admin)
     }
 
     /// A new token with `role` for `projects`, made by the admin.
-    pub fn token(&self, subject: &str, role: &str, projects: &[&str]) -> Api {
+    pub(crate) fn token(&self, subject: &str, role: &str, projects: &[&str]) -> Api {
         let (status, body) =
             self.admin().post("/tokens", &serde_json::json!({"subject": subject, "role": role, "projects": projects}));
         assert_eq!(status, 201, "{body}");
@@ -117,10 +117,10 @@ fn rand_suffix() -> u64 {
 
 /// A blocking client answering `(status, JSON body)`.
 #[derive(Clone)]
-pub struct Api {
-    pub base: String,
-    pub root: String,
-    pub token: String,
+pub(crate) struct Api {
+    pub(crate) base: String,
+    pub(crate) root: String,
+    pub(crate) token: String,
 }
 
 fn agent() -> ureq::Agent {
@@ -135,7 +135,7 @@ fn read(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Va
 }
 
 impl Api {
-    pub fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         read(
             agent()
                 .get(format!("{}{path}", self.base))
@@ -144,11 +144,11 @@ impl Api {
         )
     }
 
-    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.post_with(path, body, None)
     }
 
-    pub fn post_with(&self, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
+    pub(crate) fn post_with(&self, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
         let mut r =
             agent().post(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {}", self.token));
         if let Some(k) = key {
@@ -157,7 +157,7 @@ impl Api {
         read(r.send_json(body))
     }
 
-    pub fn post_raw(&self, path: &str, body: &str, content_type: &str) -> (u16, Value) {
+    pub(crate) fn post_raw(&self, path: &str, body: &str, content_type: &str) -> (u16, Value) {
         read(
             agent()
                 .post(format!("{}{path}", self.base))
@@ -167,7 +167,7 @@ impl Api {
         )
     }
 
-    pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn put(&self, path: &str, body: &Value) -> (u16, Value) {
         read(
             agent()
                 .put(format!("{}{path}", self.base))
@@ -176,7 +176,7 @@ impl Api {
         )
     }
 
-    pub fn delete(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn delete(&self, path: &str) -> (u16, Value) {
         read(
             agent()
                 .delete(format!("{}{path}", self.base))
@@ -186,12 +186,20 @@ impl Api {
     }
 
     /// `GET` outside `/api/v1`, unauthenticated.
-    pub fn root_get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn root_get(&self, path: &str) -> (u16, String) {
         let mut resp = agent().get(format!("{}{path}", self.root)).call().unwrap();
         (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap())
     }
 
-    pub fn book(&self, project: &str, what: &str, count: u32, from_h: f64, to_h: f64, mode: &str) -> (u16, Value) {
+    pub(crate) fn book(
+        &self,
+        project: &str,
+        what: &str,
+        count: u32,
+        from_h: f64,
+        to_h: f64,
+        mode: &str,
+    ) -> (u16, Value) {
         let (key, value) = what.split_once('=').unwrap();
         let body = serde_json::json!({
             "project": project, key: value, "count": count, "start": at(from_h), "end": at(to_h), "mode": mode,

@@ -7,10 +7,10 @@ mod definitions;
 mod harness;
 mod race;
 
-pub use harness::{Harness, at};
+pub(crate) use harness::{Harness, at};
 
 /// Runs `test` once per backend.
-pub fn each_backend(test: impl Fn(Harness)) {
+pub(crate) fn each_backend(test: impl Fn(Harness)) {
     for backend in store::scratch::backends() {
         test(Harness::start(backend));
     }
