@@ -318,3 +318,39 @@ pub struct AuditView {
     pub target: String,
     pub detail: String,
 }
+
+/// `POST /bookings?dry_run=true`: what booking would do, committing nothing.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// fits, fits-by-borrowing, fits-after-preempting, not-before or never.
+    pub verdict: String,
+    pub reasons: Vec<ReasonView>,
+    /// Where the devices would go, when it fits.
+    pub placements: Vec<PlacementView>,
+    /// Opportunistic bookings it would preempt.
+    pub preempts: Vec<String>,
+    /// When it does not fit now: the earliest start at which the same duration fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+}
+
+impl DecisionView {
+    pub fn of(
+        d: &planner::Decision,
+        catalog: &Catalog,
+        uuid: impl Fn(&model::GpuId) -> Option<String>,
+    ) -> DecisionView {
+        let (preempts, not_before) = match &d.verdict {
+            planner::Verdict::FitsAfterPreempting(v) => (v.iter().map(ToString::to_string).collect(), None),
+            planner::Verdict::NotBefore(t) => (Vec::new(), Some(t.to_string())),
+            _ => (Vec::new(), None),
+        };
+        DecisionView {
+            verdict: d.verdict.code().into(),
+            reasons: d.reasons.iter().map(ReasonView::from).collect(),
+            placements: d.devices.iter().map(|x| placement(x, catalog, uuid(&x.gpu))).collect(),
+            preempts,
+            not_before,
+        }
+    }
+}

@@ -66,6 +66,9 @@ pub(crate) struct BookArgs {
     /// Makes a retry safe: the server answers a repeated key with the first booking.
     #[arg(long)]
     idempotency_key: Option<String>,
+    /// Ask what the server would decide (verdict, reasons, placements); book nothing.
+    #[arg(long)]
+    dry_run: bool,
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     output: Format,
 }
@@ -82,19 +85,37 @@ pub(crate) fn book(client: &Client, args: BookArgs) -> anyhow::Result<()> {
         mode: Some(args.what.mode.clone()),
         priority: args.priority,
     };
+    if args.dry_run {
+        let d: api::rest::DecisionView = client.send_json("POST", "/bookings?dry_run=true", &body, &[])?;
+        return emit(args.output, &d, || {
+            let mut t = table(&["verdict", "reasons", "placements"]);
+            let reasons: Vec<String> = d.reasons.iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
+            let mut placements: Vec<String> = d
+                .placements
+                .iter()
+                .map(|p| format!("{}/gpu{} {} {}@{}", p.node, p.gpu, p.model, p.profile, p.start_slot))
+                .collect();
+            if let Some(t) = &d.not_before {
+                placements.push(format!("first fits from {}", when::show(t)));
+            }
+            t.add_row(vec![d.verdict.clone(), reasons.join("\n"), placements.join("\n")]);
+            t
+        });
+    }
     let headers: Vec<(&str, String)> = args.idempotency_key.iter().map(|k| ("Idempotency-Key", k.clone())).collect();
     let created: BookingCreated = client.send_json("POST", "/bookings", &body, &headers)?;
-    emit(args.output, &created, || {
-        let mut t = bookings_table(std::slice::from_ref(&created.booking));
-        t.add_row(vec![format!("verdict: {}", created.verdict)]);
+    emit(args.output, &created, || bookings_table(std::slice::from_ref(&created.booking)))?;
+    if args.output == Format::Table {
+        let mut notes = format!("verdict: {}\n", created.verdict);
         for r in &created.reasons {
-            t.add_row(vec![format!("{}: {}", r.code, r.message)]);
+            notes.push_str(&format!("  {}: {}\n", r.code, r.message));
         }
         if !created.preempted.is_empty() {
-            t.add_row(vec![format!("preempted: {}", created.preempted.join(", "))]);
+            notes.push_str(&format!("preempted: {}\n", created.preempted.join(", ")));
         }
-        t
-    })
+        say(&notes)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]

@@ -99,6 +99,21 @@ impl State {
         Ok((Booked::Created(Box::new(created)), batch))
     }
 
+    /// What booking would decide, changing nothing.
+    pub fn decide(
+        &self,
+        who: &Principal,
+        body: &BookingRequest,
+        now: Instant,
+    ) -> Result<api::rest::DecisionView, AppError> {
+        if !who.can_book(&body.project) {
+            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
+        }
+        let request = body.to_request(&who.subject)?;
+        let decision = self.planner.admit(&request, now);
+        Ok(api::rest::DecisionView::of(&decision, &self.catalog, |g| self.uuid(g)))
+    }
+
     pub fn cancel(&mut self, who: &Principal, id: BookingId, now: Instant) -> Result<(BookingView, Batch), AppError> {
         let b = self.visible(who, id)?;
         if !who.can_cancel(&b.request.project, &b.request.owner) {

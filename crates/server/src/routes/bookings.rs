@@ -5,18 +5,27 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use api::rest::{BookingCreated, BookingRequest, BookingView, ErrorBody};
+use api::rest::{BookingCreated, BookingRequest, BookingView, DecisionView, ErrorBody};
 
 use super::AppState;
 use super::extract::{Auth, Body, Query};
 use crate::engine::book::{Booked, parse_id};
 use crate::error::AppError;
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CreateQuery {
+    /// Answer what booking would decide (200 with the verdict and placements); book nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
 /// Book devices for a window. With an `Idempotency-Key` header a retry returns the first answer.
 #[utoipa::path(post, path = "/bookings", tag = "bookings", request_body = BookingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe"), CreateQuery),
     responses(
         (status = 201, description = "booked, durably", body = BookingCreated),
+        (status = 200, description = "with dry_run: the decision, nothing booked", body = DecisionView),
         (status = 403, description = "not allowed for this project", body = ErrorBody),
         (status = 409, description = "cannot be honoured; the reasons say why", body = ErrorBody),
         (status = 422, description = "bad input, naming the field", body = ErrorBody)))]
@@ -24,8 +33,13 @@ pub(super) async fn create(
     State(s): State<AppState>,
     Auth(who): Auth,
     headers: HeaderMap,
+    Query(q): Query<CreateQuery>,
     Body(body): Body<BookingRequest>,
 ) -> Result<Response, AppError> {
+    if q.dry_run {
+        let decision = s.engine.read(move |state, now| state.decide(&who, &body, now)).await??;
+        return Ok(axum::Json(decision).into_response());
+    }
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str() {

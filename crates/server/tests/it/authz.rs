@@ -45,6 +45,8 @@ fn a_member_of_team_b_neither_sees_nor_touches_team_a() {
         // Book for another project.
         let (s, e) = bob.book("team-a", "size=gpu-small", 1, 1.0, 2.0, "reserved");
         assert_eq!(s, 403, "{e}");
+        let ask = json!({"project": "team-a", "size": "gpu-small", "start": at(1.0), "end": at(2.0)});
+        assert_eq!(bob.post("/bookings?dry_run=true", &ask).0, 403);
         // Read, list, cancel another project's booking: it does not exist for bob.
         assert_eq!(bob.get(&format!("/bookings/{id}")).0, 404);
         assert_eq!(bob.delete(&format!("/bookings/{id}")).0, 404);

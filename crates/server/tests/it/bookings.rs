@@ -6,6 +6,11 @@ use crate::{at, each_backend};
 fn a_booking_is_placed_listed_and_survives_a_restart() {
     each_backend(|mut h| {
         let alice = h.token("alice", "member", &["team-a"]);
+        let ask = serde_json::json!({"project": "team-a", "shape": "H100-80GB/3g.40gb", "count": 2, "start": at(1.0), "end": at(3.0)});
+        let (status, dry) = alice.post("/bookings?dry_run=true", &ask);
+        assert_eq!((status, &dry["verdict"]), (200, &serde_json::json!("fits")), "{dry}");
+        assert_eq!(dry["placements"].as_array().unwrap().len(), 2);
+        assert!(alice.get("/bookings").1.as_array().unwrap().is_empty(), "a dry run books nothing");
         let (status, body) = alice.book("team-a", "shape=H100-80GB/3g.40gb", 2, 1.0, 3.0, "reserved");
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["status"], "confirmed");
