@@ -28,6 +28,12 @@ fn a_booking_made_with_the_cli_shows_up_in_bookings() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::spawn(dir.path(), None);
     let admin = server.token.clone();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("admin.token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the admin token is readable by its owner only");
+    }
     let created = ok_json(
         &server,
         &admin,
