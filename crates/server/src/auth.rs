@@ -64,6 +64,12 @@ impl Principal {
         }
     }
 
+    /// Whether this principal may revoke `token`: its own, any for an admin, and a project admin the
+    /// member and viewer tokens of its projects.
+    pub fn can_revoke(&self, token: &Principal) -> bool {
+        token.token_id == self.token_id || (token.role != Role::Admin && self.can_grant(token.role, &token.projects))
+    }
+
     /// Whether this principal may create a token with `role` for `projects`.
     pub fn can_grant(&self, role: Role, projects: &BTreeSet<String>) -> bool {
         match self.role {
@@ -106,6 +112,15 @@ impl Tokens {
     /// The principal of a presented token.
     pub fn lookup(&self, token: &str) -> Option<Principal> {
         self.0.read().unwrap_or_else(|e| e.into_inner()).get(&hash_token(token)).cloned()
+    }
+
+    /// The principal of the token with this id.
+    pub fn by_id(&self, id: &str) -> Option<Principal> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).values().find(|p| p.token_id == id).cloned()
+    }
+
+    pub fn remove_id(&self, id: &str) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).retain(|_, p| p.token_id != id);
     }
 
     pub fn is_empty(&self) -> bool {

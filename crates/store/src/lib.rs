@@ -224,6 +224,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            for id in &batch.revoked {
+                sqlx::query("DELETE FROM tokens WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            }
             for i in &batch.idempotency {
                 sqlx::query(
                     "INSERT INTO idempotency (subject, key, request_hash, status, response, created_at) \

@@ -68,6 +68,8 @@ pub struct Batch {
     pub objects: Vec<ObjectChange>,
     pub bookings: Vec<BookingRow>,
     pub tokens: Vec<TokenRow>,
+    /// Ids of tokens to delete (revoked).
+    pub revoked: Vec<String>,
     pub idempotency: Vec<IdempotencyRow>,
     pub audit: Vec<AuditRow>,
 }
@@ -77,6 +79,7 @@ impl Batch {
         self.objects.is_empty()
             && self.bookings.is_empty()
             && self.tokens.is_empty()
+            && self.revoked.is_empty()
             && self.idempotency.is_empty()
             && self.audit.is_empty()
     }
@@ -85,6 +88,7 @@ impl Batch {
         self.objects.extend(other.objects);
         self.bookings.extend(other.bookings);
         self.tokens.extend(other.tokens);
+        self.revoked.extend(other.revoked);
         self.idempotency.extend(other.idempotency);
         self.audit.extend(other.audit);
     }

@@ -89,6 +89,7 @@ async fn upserts_replace_booking_state_and_object_documents() {
         store.commit(&second).await.unwrap();
         let mut third = Batch::default();
         third.objects.push(ObjectChange::Delete { kind: "Cohort".into(), name: "c".into() });
+        third.revoked.push("t-none".into());
         store.commit(&third).await.unwrap();
         let snap = store.load().await.unwrap();
         assert_eq!(snap.bookings, vec![booking(1, "cancelled")]);
@@ -113,6 +114,10 @@ async fn a_failing_batch_leaves_nothing_half_written() {
         assert!(snap.bookings.is_empty());
         assert_eq!(snap.tokens.len(), 1);
         assert!(store.audit(10).await.unwrap().is_empty());
+        let mut revoke = Batch::default();
+        revoke.revoked.push("t1".into());
+        store.commit(&revoke).await.unwrap();
+        assert!(store.load().await.unwrap().tokens.is_empty(), "a revoked token is deleted");
     })
     .await;
 }

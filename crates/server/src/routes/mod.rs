@@ -65,6 +65,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(bookings::create, bookings::list))
         .routes(routes!(bookings::get, bookings::cancel))
         .routes(routes!(tokens::create))
+        .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::whoami))
         .routes(routes!(ops::audit))
 }

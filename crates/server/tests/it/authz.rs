@@ -29,6 +29,7 @@ fn every_api_endpoint_wants_a_valid_token() {
             assert_eq!(anon.post("/bookings", &json!({})).0, 401);
             assert_eq!(anon.post("/tokens", &json!({})).0, 401);
             assert_eq!(anon.delete("/bookings/b1").0, 401);
+            assert_eq!(anon.delete("/tokens/tok-x").0, 401);
             assert_eq!(anon.put("/sizes", &json!([])).0, 401);
             assert_eq!(anon.post_raw("/apply", "", "application/yaml").0, 401);
         }
@@ -106,6 +107,14 @@ fn roles_within_a_project() {
             403
         );
         assert_eq!(lead.get("/audit").0, 403);
+        // Revoking: a member only their own token, a project admin its members', and it stops working at once.
+        let alice_id = alice.get("/whoami").1["token_id"].as_str().unwrap().to_string();
+        let lead_id = lead.get("/whoami").1["token_id"].as_str().unwrap().to_string();
+        assert_eq!(carol.delete(&format!("/tokens/{alice_id}")).0, 403);
+        assert_eq!(lead.delete(&format!("/tokens/{alice_id}")).0, 204);
+        assert_eq!(alice.get("/whoami").0, 401, "a revoked token stops working");
+        assert_eq!(carol.delete(&format!("/tokens/{lead_id}")).0, 403);
+        assert_eq!(carol.delete("/tokens/tok-none").0, 404);
         // The admin sees everything, and the audit log says who did what.
         let (s, log) = h.admin().get("/audit");
         assert_eq!(s, 200);
