@@ -48,13 +48,10 @@ pub struct DeviceRecord {
 
 impl BookingRecord {
     pub fn of(b: &Booking, catalog: &Catalog) -> BookingRecord {
-        let (size, shape) = match &b.request.want {
-            Want::Size(s) => (Some(s.clone()), None),
-            Want::Shape(s) => (None, Some(s.to_string())),
-        };
+        let (size, shape) = crate::rest::want_parts(&b.request.want);
         let (ended, preempted_by, reason) = match &b.ended {
             None => (None, None, None),
-            Some(Status::Preempted { by, reason }) => (Some("preempted".into()), Some(by.0), Some(reason.clone())),
+            Some(Status::Preempted { by, reason }) => (Some("preempted".into()), by.map(|b| b.0), Some(reason.clone())),
             Some(s) => (Some(s.as_str().to_string()), None, None),
         };
         BookingRecord {
@@ -90,7 +87,7 @@ impl BookingRecord {
             None => None,
             Some("cancelled") => Some(Status::Cancelled),
             Some("preempted") => Some(Status::Preempted {
-                by: BookingId(self.preempted_by.unwrap_or(0)),
+                by: self.preempted_by.map(BookingId),
                 reason: self.reason.clone().unwrap_or_default(),
             }),
             Some(other) => return Err(format!("booking {}: ended {other:?}", self.id)),
@@ -116,16 +113,7 @@ impl BookingRecord {
 }
 
 fn device(d: &Device, catalog: &Catalog) -> DeviceRecord {
-    let (profile, start) = match d.slot {
-        Slot::Whole => (None, 0),
-        Slot::Mig { profile, start } => {
-            let name = catalog
-                .get(d.shape.model.as_str())
-                .and_then(|m| m.mig.as_ref())
-                .map(|g| g.profile(profile).name.clone());
-            (name, start)
-        }
-    };
+    let (profile, start) = crate::rest::slot_parts(d, catalog);
     DeviceRecord { node: d.gpu.node.clone(), gpu: d.gpu.index, model: d.shape.model.to_string(), profile, start }
 }
 

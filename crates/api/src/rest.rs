@@ -149,14 +149,10 @@ impl BookingView {
         uuid: impl Fn(&model::GpuId) -> Option<String>,
         now: Instant,
     ) -> BookingView {
-        let (size, shape) = match &b.request.want {
-            Want::Size(s) => (Some(s.clone()), None),
-            Want::Shape(s) => (None, Some(s.to_string())),
-        };
+        let (size, shape) = want_parts(&b.request.want);
         let status = b.status(now);
         let (status_reason, preempted_by) = match &status {
-            // By 0: preempted by a definitions change rather than by a booking.
-            Status::Preempted { by, reason } => (Some(reason.clone()), (by.0 != 0).then(|| by.to_string())),
+            Status::Preempted { by, reason } => (Some(reason.clone()), by.map(|b| b.to_string())),
             _ => (None, None),
         };
         BookingView {
@@ -179,17 +175,31 @@ impl BookingView {
     }
 }
 
-fn placement(d: &model::Device, catalog: &Catalog, gpu_uuid: Option<String>) -> PlacementView {
-    let (profile, start_slot) = match d.slot {
-        Slot::Whole => ("full".to_string(), 0),
+/// What a request wants as the wire's `(size, shape)` pair, one of them set.
+pub(crate) fn want_parts(want: &Want) -> (Option<String>, Option<String>) {
+    match want {
+        Want::Size(s) => (Some(s.clone()), None),
+        Want::Shape(s) => (None, Some(s.to_string())),
+    }
+}
+
+/// A device's MIG profile name (`None` for a whole GPU) and start unit (0 for a whole GPU).
+pub(crate) fn slot_parts(d: &model::Device, catalog: &Catalog) -> (Option<String>, u32) {
+    match d.slot {
+        Slot::Whole => (None, 0),
         Slot::Mig { profile, start } => {
             let name = catalog
                 .get(d.shape.model.as_str())
                 .and_then(|m| m.mig.as_ref())
-                .map_or_else(|| d.shape.to_string(), |g| g.profile(profile).name.clone());
+                .map(|g| g.profile(profile).name.clone());
             (name, start)
         }
-    };
+    }
+}
+
+fn placement(d: &model::Device, catalog: &Catalog, gpu_uuid: Option<String>) -> PlacementView {
+    let (profile, start_slot) = slot_parts(d, catalog);
+    let profile = profile.unwrap_or_else(|| "full".into());
     PlacementView {
         node: d.gpu.node.clone(),
         gpu: d.gpu.index,

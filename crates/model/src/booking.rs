@@ -92,7 +92,11 @@ pub enum Status {
     Active,
     Completed,
     Cancelled,
-    Preempted { by: BookingId, reason: String },
+    /// `by` is the booking that reclaimed the capacity; `None` when a change of fleet or quotas did.
+    Preempted {
+        by: Option<BookingId>,
+        reason: String,
+    },
 }
 
 impl Status {

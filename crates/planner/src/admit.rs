@@ -335,7 +335,7 @@ impl Planner {
     fn commit(&mut self, id: BookingId, req: &Request, decision: &Decision, work: Work, now: Instant) {
         for v in &work.victims {
             let reason = format!("reclaimed for reserved booking {id} of project {}", req.project);
-            self.release(*v, Status::Preempted { by: id, reason }).expect("victims hold their devices");
+            self.release(*v, Status::Preempted { by: Some(id), reason }).expect("victims hold their devices");
         }
         for m in &work.moves {
             let b = self.bookings.get_mut(&m.booking).expect("moved bookings exist");

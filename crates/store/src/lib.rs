@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, PgPool, Row, SqlitePool};
+use sqlx::{Connection, PgPool, SqlitePool};
 
 pub use rows::{AuditRow, Batch, BookingRow, IdempotencyRow, ObjectChange, ObjectRow, Snapshot, TokenRow};
 
@@ -108,60 +108,24 @@ impl Store {
     /// Everything the engine needs to start: objects, bookings, tokens and idempotency records.
     pub async fn load(&self) -> Result<Snapshot, StoreError> {
         on_db!(&self.db, |p| {
-            let objects = sqlx::query("SELECT kind, name, doc FROM objects ORDER BY kind, name")
+            let objects = sqlx::query_as::<_, ObjectRow>("SELECT kind, name, doc FROM objects ORDER BY kind, name")
                 .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| Ok(ObjectRow { kind: r.try_get(0)?, name: r.try_get(1)?, doc: r.try_get(2)? }))
-                .collect::<Result<_, sqlx::Error>>()?;
-            let bookings =
-                sqlx::query("SELECT id, project, owner, state, starts_at, ends_at, doc FROM bookings ORDER BY id")
-                    .fetch_all(p)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok(BookingRow {
-                            id: r.try_get(0)?,
-                            project: r.try_get(1)?,
-                            owner: r.try_get(2)?,
-                            state: r.try_get(3)?,
-                            starts_at: r.try_get(4)?,
-                            ends_at: r.try_get(5)?,
-                            doc: r.try_get(6)?,
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?;
-            let tokens = sqlx::query("SELECT id, hash, subject, role, projects, created_at FROM tokens ORDER BY id")
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(TokenRow {
-                        id: r.try_get(0)?,
-                        hash: r.try_get(1)?,
-                        subject: r.try_get(2)?,
-                        role: r.try_get(3)?,
-                        projects: r.try_get(4)?,
-                        created_at: r.try_get(5)?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()?;
-            let idempotency =
-                sqlx::query("SELECT subject, key, request_hash, status, response, created_at FROM idempotency")
-                    .fetch_all(p)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok(IdempotencyRow {
-                            subject: r.try_get(0)?,
-                            key: r.try_get(1)?,
-                            request_hash: r.try_get(2)?,
-                            status: r.try_get(3)?,
-                            response: r.try_get(4)?,
-                            created_at: r.try_get(5)?,
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?;
+                .await?;
+            let bookings = sqlx::query_as::<_, BookingRow>(
+                "SELECT id, project, owner, state, starts_at, ends_at, doc FROM bookings ORDER BY id",
+            )
+            .fetch_all(p)
+            .await?;
+            let tokens = sqlx::query_as::<_, TokenRow>(
+                "SELECT id, hash, subject, role, projects, created_at FROM tokens ORDER BY id",
+            )
+            .fetch_all(p)
+            .await?;
+            let idempotency = sqlx::query_as::<_, IdempotencyRow>(
+                "SELECT subject, key, request_hash, status, response, created_at FROM idempotency",
+            )
+            .fetch_all(p)
+            .await?;
             Ok(Snapshot { objects, bookings, tokens, idempotency })
         })
     }
@@ -259,24 +223,8 @@ impl Store {
     /// The audit log, newest first, at most `limit` entries.
     pub async fn audit(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         on_db!(&self.db, |p| {
-            let rows =
-                sqlx::query("SELECT seq, at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1")
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(AuditRow {
-                        seq: r.try_get(0)?,
-                        at: r.try_get(1)?,
-                        actor: r.try_get(2)?,
-                        action: r.try_get(3)?,
-                        target: r.try_get(4)?,
-                        detail: r.try_get(5)?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(StoreError::from)
+            let sql = "SELECT seq, at, actor, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1";
+            Ok(sqlx::query_as::<_, AuditRow>(sql).bind(limit).fetch_all(p).await?)
         })
     }
 

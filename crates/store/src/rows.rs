@@ -1,7 +1,7 @@
 //! The rows the store reads and writes: plain text and integers, instants as Unix seconds.
 
 /// A declared object (Node, Size, Cohort, Project) as its manifest document.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ObjectRow {
     pub kind: String,
     pub name: String,
@@ -15,7 +15,7 @@ pub enum ObjectChange {
 }
 
 /// A booking: the columns the store indexes, and the whole record as a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct BookingRow {
     pub id: i64,
     pub project: String,
@@ -28,7 +28,7 @@ pub struct BookingRow {
 }
 
 /// An API token: only its SHA-256 hash is kept.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: String,
     pub hash: String,
@@ -40,7 +40,7 @@ pub struct TokenRow {
 }
 
 /// The answer given to a request with an `Idempotency-Key`, replayed on retries.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct IdempotencyRow {
     pub subject: String,
     pub key: String,
@@ -51,7 +51,7 @@ pub struct IdempotencyRow {
 }
 
 /// Who did what, when.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
     /// Assigned by the database; ignored on insert.
     pub seq: i64,

@@ -142,8 +142,7 @@ impl State {
         let mut ended: BTreeMap<BookingId, Booking> = BTreeMap::new();
         for (b, reason) in &violations {
             let mut b = b.clone();
-            b.ended =
-                Some(Status::Preempted { by: BookingId(0), reason: format!("the fleet or quotas changed: {reason}") });
+            b.ended = Some(Status::Preempted { by: None, reason: format!("the fleet or quotas changed: {reason}") });
             ended.insert(b.id, b);
         }
         for b in live.iter().chain(past.iter()) {

@@ -63,8 +63,9 @@ impl State {
             Verdict::FitsAfterPreempting(v) => v.clone(),
             _ => Vec::new(),
         };
-        let mut moved: Vec<BookingId> = decision.moves.iter().map(|m| m.booking).collect();
-        moved.dedup();
+        // One booking may move several devices: each booking once.
+        let moved: Vec<BookingId> =
+            decision.moves.iter().map(|m| m.booking).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         for touched in std::iter::once(id).chain(preempted.iter().copied()).chain(moved.iter().copied()) {
             if let Some(b) = self.planner.booking(touched) {
                 batch.bookings.push(booking_row(b, &self.catalog));
