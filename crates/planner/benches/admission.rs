@@ -5,7 +5,8 @@
 //! H100-80GB GPUs in dynamic mode; each GPU's first 80 days hold back-to-back maximal MIG layouts whose
 //! every instance is booked, the last 10 days are free. Requests are answered with `Planner::admit` (the
 //! full decision, nothing committed): "fits" requests ask for one slice in the free days, "refused"
-//! requests ask for a whole GPU in the busy days (the answer is then "not before" the free days).
+//! requests ask for a whole GPU for 48 hours or a 3g.40gb for 4 hours in the busy days (the answer is then
+//! "not before" the free days).
 //! Memory per booking comes from a counting allocator around loading the calendar.
 
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
@@ -167,8 +168,10 @@ fn measure(gpus: u32, samples: usize) -> Row {
         let accept = i % 2 == 0;
         let (want, day, hours) = if accept {
             (shape(["1g.10gb", "2g.20gb", "3g.40gb"][i % 3]), 81 + rng.below(8) as i64, 4)
-        } else {
+        } else if i % 4 == 1 {
             (Want::Shape(ShapeKey::whole(&ModelKey("H100-80GB".into()))), 1 + rng.below(70) as i64, 48)
+        } else {
+            (shape("3g.40gb"), 1 + rng.below(70) as i64, 4)
         };
         let start = Instant(T0 + day * DAY + rng.below(24) as i64 * 3600);
         let req = Request {
@@ -200,7 +203,7 @@ fn main() {
     } else if quick {
         &[(10, 400), (1000, 100)]
     } else {
-        &[(10, 400), (1000, 200), (10_000, 50)]
+        &[(10, 400), (1000, 200), (10_000, 200)]
     };
     let rows: Vec<Row> = sizes.iter().map(|&(g, n)| measure(g, n)).collect();
     let base = &rows[0];

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use model::{Booking, BookingId, Device, Instant, Mode, Request, Shape, Slot, Status, Want, Window};
 
 use crate::calendar::Res;
+use crate::index::ROW_S;
 use crate::quota::Change;
 use crate::state::Planner;
 use crate::verdict::{Decision, Move, Reason, Verdict};
@@ -18,6 +19,10 @@ const SEARCH_AFTER_FIRST: usize = 16;
 const OPENINGS_TRIED: usize = 32;
 /// Fleets with at most this many GPUs of the request's models get an exhaustive "not before" search.
 const SMALL_FLEET: usize = 64;
+/// GPUs whose openings are read in each hour the index proposes, on large fleets.
+const OPENING_GPUS: usize = 64;
+/// Hours proposed by the index before the search gives up on it, on large fleets.
+const INDEX_ROUNDS: usize = 16;
 /// Later booking ends tried on larger fleets before answering "never".
 pub(crate) const LATER_ENDS_ON_LARGE_FLEETS: usize = 64;
 
@@ -167,7 +172,7 @@ impl Planner {
         let mut best: Option<(u32, bool, Found)> = None;
         let mut why: BTreeMap<&'static str, Reason> = BTreeMap::new();
         let mut hosts = 0;
-        for &g in self.by_model.get(&shape.key.model).into_iter().flatten() {
+        for g in self.may_host(shape, window, work) {
             // Once a few GPUs could host the device, the best of them is good enough: accepted requests
             // must not scan the whole fleet.
             if hosts > SEARCH_AFTER_FIRST || best.as_ref().is_some_and(|(c, r, _)| *c == 0 && !*r) {
@@ -342,10 +347,10 @@ impl Planner {
             let old = std::mem::replace(&mut b.devices[usize::from(m.device)], m.to.clone());
             let window = b.window();
             let from = self.by_id[&old.gpu];
-            self.gpus[from].remove(m.booking, m.device);
+            self.unhold(from, m.booking, m.device);
             let to = self.by_id[&m.to.gpu];
             let mask = self.gpus[to].mask_of(m.to.slot);
-            self.gpus[to].insert(Res { booking: m.booking, device: m.device, window, slot: m.to.slot, mask });
+            self.hold(to, Res { booking: m.booking, device: m.device, window, slot: m.to.slot, mask });
         }
         let project = &self.defs.projects[&req.project];
         let booking = Booking {
@@ -359,7 +364,7 @@ impl Planner {
         for (i, d) in booking.devices.iter().enumerate() {
             let g = self.by_id[&d.gpu];
             let mask = self.gpus[g].mask_of(d.slot);
-            self.gpus[g].insert(Res { booking: id, device: i as u16, window: booking.window(), slot: d.slot, mask });
+            self.hold(g, Res { booking: id, device: i as u16, window: booking.window(), slot: d.slot, mask });
             self.ledger.apply(&self.change(&booking, &d.shape, 1));
         }
         self.insert_booking(booking);
@@ -398,11 +403,21 @@ impl Planner {
             let moved = Ctx { window: ctx.window.moved_to(t), ..ctx.clone() };
             self.place_all(&moved, count, now).is_ok()
         };
+        let gpus: usize = ctx.shapes.iter().map(|s| self.by_model.get(&s.key.model).map_or(0, Vec::len)).sum();
+        let indexed = ctx.shapes.iter().all(|s| self.index.contains_key(&s.key.model));
+        if gpus > SMALL_FLEET && indexed {
+            if let Some(t) = self.earliest_by_index(ctx, until, &fits_at) {
+                return Some(t);
+            }
+            return self
+                .candidate_starts(ctx, ctx.window.start, until)
+                .into_iter()
+                .take(LATER_ENDS_ON_LARGE_FLEETS)
+                .find(|t| fits_at(*t));
+        }
         let mut openings = BTreeSet::new();
-        let mut gpus = 0;
         for shape in &ctx.shapes {
             for &g in self.by_model.get(&shape.key.model).into_iter().flatten() {
-                gpus += 1;
                 let cal = &self.gpus[g];
                 for slot in Self::slots_of(shape, cal) {
                     if let Some(t) = cal.first_opening(cal.mask_of(slot), ctx.window, until, self.config.quantum_s) {
@@ -425,6 +440,56 @@ impl Planner {
         }
         let cap = if gpus <= SMALL_FLEET { usize::MAX } else { LATER_ENDS_ON_LARGE_FLEETS };
         self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(cap).find(|t| fits_at(*t))
+    }
+
+    /// Large fleets: the hours the free-units index says a window could start in, earliest first; in each,
+    /// the openings of up to [`OPENING_GPUS`] GPUs it names, each verified by a full placement. Openings
+    /// are tried only once no later hour could give an earlier one.
+    fn earliest_by_index(&self, ctx: &Ctx, until: Instant, fits_at: &dyn Fn(Instant) -> bool) -> Option<Instant> {
+        let (q, d) = (self.config.quantum_s, ctx.window.seconds());
+        let covered = (d / ROW_S - 1).max(0);
+        let mut from = ctx.window.start.plus(q);
+        let mut pending: BTreeSet<Instant> = BTreeSet::new();
+        let mut tried = 0;
+        for _ in 0..INDEX_ROUNDS {
+            let mut next: Option<i64> = None;
+            let mut which: Vec<(&Shape, Vec<usize>)> = Vec::new();
+            for shape in &ctx.shapes {
+                let (index, members) = (&self.index[&shape.key.model], &self.by_model[&shape.key.model]);
+                let cal = &self.gpus[members[0]];
+                let masks = Self::slots_of(shape, cal).into_iter().filter_map(|s| index.mask_index(cal.mask_of(s)));
+                let masks: Vec<usize> = masks.collect();
+                if let Some(row) = index.first_possible_row(&masks, from, d, until) {
+                    next = Some(next.map_or(row, |n| n.min(row)));
+                    which.push((shape, masks));
+                }
+            }
+            let bound = next.map_or(Instant(i64::MAX), |r| Instant(r * ROW_S));
+            while let Some(t) = pending.first().copied().filter(|t| *t < bound) {
+                pending.remove(&t);
+                if fits_at(t) {
+                    return Some(t);
+                }
+                tried += 1;
+                if tried >= OPENINGS_TRIED {
+                    return None;
+                }
+            }
+            let Some(row) = next else { return None };
+            let start = from.max(Instant(row * ROW_S)).ceil(q);
+            for (shape, masks) in &which {
+                let (index, members) = (&self.index[&shape.key.model], &self.by_model[&shape.key.model]);
+                for p in index.may_open(masks, row + 1..row + 1 + covered, OPENING_GPUS) {
+                    let cal = &self.gpus[members[p]];
+                    for slot in Self::slots_of(shape, cal) {
+                        let w = Window { start, end: start.plus(d) };
+                        pending.extend(cal.first_opening(cal.mask_of(slot), w, until, q));
+                    }
+                }
+            }
+            from = Instant((row + 1) * ROW_S);
+        }
+        pending.into_iter().take(OPENINGS_TRIED.saturating_sub(tried)).find(|t| fits_at(*t))
     }
 
     /// The slots a shape can take on a GPU.

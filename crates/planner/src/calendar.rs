@@ -128,6 +128,27 @@ impl GpuCal {
         self.near(w, t).fold(0, |m, r| m | r.mask)
     }
 
+    /// Units held at some instant of `w` and units held at every instant of it, by committed reservations.
+    pub(crate) fn held(&self, w: Window) -> (u32, u32) {
+        let near = self.overlapping(w, &Tentative::default());
+        let some = near.iter().fold(0, |m, r| m | r.mask);
+        let mut all = 0;
+        for bit in (0..32).map(|b| 1u32 << b).filter(|b| some & b != 0) {
+            // `near` is sorted by start: the unit is held throughout while each next holder starts in time.
+            let mut covered = w.start;
+            for r in near.iter().filter(|r| r.mask & bit != 0) {
+                if r.window.start > covered {
+                    break;
+                }
+                covered = covered.max(r.window.end);
+            }
+            if covered >= w.end {
+                all |= bit;
+            }
+        }
+        (some, all)
+    }
+
     /// Whether `cand` can be added on top of `t` at `now`, under this GPU's reconfiguration mode.
     pub(crate) fn check(&self, cand: &Res, t: &Tentative<'_>, now: Instant, gap: i64) -> Result<(), Reason> {
         if let (Slot::Mig { .. }, None) = (cand.slot, &self.geometry) {

@@ -8,6 +8,8 @@ mod admit;
 mod availability;
 mod calendar;
 mod check;
+mod hosts;
+mod index;
 mod preempt;
 mod quota;
 mod repack;

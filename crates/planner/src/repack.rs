@@ -16,6 +16,9 @@ const MAX_TRIES: usize = 48;
 /// On fleets with more GPUs of the model than this, each try costs fleet scans, so only a few are made.
 const LARGE_FLEET: usize = 64;
 const MAX_TRIES_LARGE: usize = 4;
+/// ... and only this many of their GPUs are looked at, so a refusal does not scan the fleet: late binding
+/// on large fleets is a bounded heuristic, exhaustive only on small ones.
+const LOOKED_AT_LARGE: usize = 256;
 /// The exact re-arrangement runs when the model has at most this many GPUs ...
 const EXACT_GPUS: usize = 4;
 /// ... and at most this many movable devices ...
@@ -56,8 +59,10 @@ impl Planner {
         let gap = self.config.per_gpu_idle_gap_s;
         let mut tries = 0;
         let gpus = self.by_model.get(&shape.key.model)?;
-        let max_tries = if gpus.len() > LARGE_FLEET { MAX_TRIES_LARGE } else { MAX_TRIES };
-        for &g in gpus {
+        let large = gpus.len() > LARGE_FLEET;
+        let max_tries = if large { MAX_TRIES_LARGE } else { MAX_TRIES };
+        let looked_at = if large { LOOKED_AT_LARGE } else { gpus.len() };
+        for &g in gpus.iter().take(looked_at) {
             let cal = &self.gpus[g];
             let slots = Self::slots_of(shape, cal);
             let t = self.tentative(g, work);

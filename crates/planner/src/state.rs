@@ -6,6 +6,7 @@ use std::sync::Arc;
 use model::{Booking, BookingId, Catalog, Definitions, GpuId, Instant, ModelKey, Shape, ShapeKey, Slot, Status};
 
 use crate::calendar::{GpuCal, Res, Tentative};
+use crate::index::{Cell, ModelIndex, row_of, row_window};
 use crate::quota::{Change, Ledger};
 
 /// Planner settings.
@@ -35,6 +36,10 @@ pub struct Planner {
     pub(crate) gpus: Vec<GpuCal>,
     pub(crate) by_id: BTreeMap<GpuId, usize>,
     pub(crate) by_model: BTreeMap<ModelKey, Vec<usize>>,
+    /// Each GPU's place among its model's GPUs (in `by_model`), which is its column in the model's index.
+    pub(crate) pos: Vec<usize>,
+    /// The free-units index of each model whose GPUs have at most 16 units.
+    pub(crate) index: BTreeMap<ModelKey, ModelIndex>,
     pub(crate) bookings: BTreeMap<BookingId, Booking>,
     pub(crate) ledger: Ledger,
     /// Holding opportunistic bookings: the only ones preemption looks at.
@@ -69,6 +74,23 @@ impl Planner {
             .map(|s| (s.key.clone(), s))
             .collect();
         let ledger = Ledger::new(&defs, |m| catalog.get(m.as_str()).map_or(1, |x| x.units()));
+        let mut pos = vec![0; gpus.len()];
+        let mut index = BTreeMap::new();
+        for (model, members) in &by_model {
+            for (p, &g) in members.iter().enumerate() {
+                pos[g] = p;
+            }
+            let cal: &GpuCal = &gpus[members[0]];
+            let mut masks = vec![cal.full_mask()];
+            if let Some(geo) = &cal.geometry {
+                for p in &geo.profiles {
+                    masks.extend(p.starts.iter().map(|&s| p.mask_at(s)));
+                }
+            }
+            if let Some(i) = ModelIndex::new(members.len(), masks) {
+                index.insert(model.clone(), i);
+            }
+        }
         Planner {
             catalog,
             defs,
@@ -77,6 +99,8 @@ impl Planner {
             gpus,
             by_id,
             by_model,
+            pos,
+            index,
             bookings: BTreeMap::new(),
             ledger,
             opportunistic: Default::default(),
@@ -113,13 +137,10 @@ impl Planner {
             for (i, d) in booking.devices.iter().enumerate() {
                 let g = *self.by_id.get(&d.gpu).ok_or_else(|| format!("booking {}: no GPU {}", booking.id, d.gpu))?;
                 let mask = self.gpus[g].mask_of(d.slot);
-                self.gpus[g].insert(Res {
-                    booking: booking.id,
-                    device: i as u16,
-                    window: booking.window(),
-                    slot: d.slot,
-                    mask,
-                });
+                self.hold(
+                    g,
+                    Res { booking: booking.id, device: i as u16, window: booking.window(), slot: d.slot, mask },
+                );
                 self.ledger.apply(&self.change(&booking, &d.shape, 1));
             }
         }
@@ -160,7 +181,7 @@ impl Planner {
         }
         for (i, d) in b.devices.iter().enumerate() {
             if let Some(&g) = self.by_id.get(&d.gpu) {
-                self.gpus[g].remove(id, i as u16);
+                self.unhold(g, id, i as u16);
             }
             self.ledger.apply(&self.change(&b, &d.shape, -1));
         }
@@ -176,6 +197,38 @@ impl Planner {
             return Err(format!("booking {id} has completed"));
         }
         self.release(id, Status::Cancelled)
+    }
+
+    /// Adds a reservation to GPU `g`'s calendar and index. Hours the window covers only gain its units;
+    /// the hours it starts or ends in are read again from the calendar.
+    pub(crate) fn hold(&mut self, g: usize, res: Res) {
+        let (w, mask) = (res.window, res.mask);
+        self.gpus[g].insert(res);
+        let model = &self.gpus[g].gpu.model;
+        let Some(index) = self.index.get_mut(model) else { return };
+        let (cal, pos) = (&self.gpus[g], self.pos[g]);
+        for row in row_of(w.start)..=row_of(w.end.plus(-1)) {
+            let hour = row_window(row);
+            if w.start <= hour.start && hour.end <= w.end {
+                let (some, all) = index.get(row, pos);
+                index.set(row, pos, some | mask as Cell, all | mask as Cell);
+            } else {
+                let (some, all) = cal.held(hour);
+                index.set(row, pos, some as Cell, all as Cell);
+            }
+        }
+    }
+
+    /// Removes a reservation from GPU `g`'s calendar and index; the hours it spanned are read again.
+    pub(crate) fn unhold(&mut self, g: usize, booking: BookingId, device: u16) -> Option<Res> {
+        let res = self.gpus[g].remove(booking, device)?;
+        if let Some(index) = self.index.get_mut(&self.gpus[g].gpu.model) {
+            for row in row_of(res.window.start)..=row_of(res.window.end.plus(-1)) {
+                let (some, all) = self.gpus[g].held(row_window(row));
+                index.set(row, self.pos[g], some as Cell, all as Cell);
+            }
+        }
+        Some(res)
     }
 
     /// A tentative view of GPU `g` for checks.
