@@ -475,7 +475,7 @@ impl Planner {
                     return None;
                 }
             }
-            let Some(row) = next else { return None };
+            let row = next?;
             let start = from.max(Instant(row * ROW_S)).ceil(q);
             for (shape, masks) in &which {
                 let (index, members) = (&self.index[&shape.key.model], &self.by_model[&shape.key.model]);
