@@ -11,7 +11,7 @@ use crate::state::Planner;
 
 impl Planner {
     /// Opportunistic bookings that may give way to the request, in the order Kueue would pick them: not yet
-    /// started before running, lowest priority, the project borrowing the largest share, newest. Other
+    /// started before running, lowest priority, the project with the largest dominant-resource share, newest. Other
     /// projects' bookings are reclaimed when their project borrows, whatever their priority
     /// (`reclaimWithinCohort: Any`); the project's own only at a lower priority (`withinClusterQueue:
     /// LowerPriority`).
@@ -28,7 +28,7 @@ impl Planner {
             .filter_map(|b| {
                 let same_pool = self.ledger.terms(&b.request.project, &shape.key.model).map(|t| t.pool.clone()) == pool;
                 let own = b.request.project == ctx.project && b.priority < ctx.priority;
-                let share = self.borrowed_share(b, shape, ctx);
+                let share = self.dominant_share(b, ctx);
                 let other = b.request.project != ctx.project && same_pool && share > 0.0;
                 (own || other).then_some((b, share))
             })
@@ -42,17 +42,23 @@ impl Planner {
         out.into_iter().map(|(b, _)| b).collect()
     }
 
-    /// The largest share beyond nominal the booking's project borrows while both windows overlap.
-    fn borrowed_share(&self, b: &Booking, shape: &Shape, ctx: &Ctx) -> f64 {
+    /// The booking's project's dominant-resource share while both windows overlap, as Kueue's fair sharing
+    /// computes it: for each GPU model the project has quota for (a resource), its peak usage beyond
+    /// nominal over what its cohort pool can lend of that model, per mille; the largest of these.
+    fn dominant_share(&self, b: &Booking, ctx: &Ctx) -> f64 {
         let Ok(overlap) =
             model::Window::new(b.window().start.max(ctx.window.start), b.window().end.min(ctx.window.end))
         else {
             return 0.0;
         };
-        let m = &shape.key.model;
-        let peak = self.ledger.usage_peak(&b.request.project, m, overlap);
-        let nominal = self.ledger.terms(&b.request.project, m).map_or(0, |t| t.nominal);
-        ((peak - nominal).max(0) as f64) / (nominal.max(1) as f64)
+        let project = &b.request.project;
+        self.ledger
+            .terms_of(project)
+            .map(|(m, t)| {
+                let borrowed = (self.ledger.usage_peak(project, m, overlap) - t.nominal).max(0);
+                (borrowed * 1000) as f64 / self.ledger.pool_capacity(&t.pool).max(1) as f64
+            })
+            .fold(0.0, f64::max)
     }
 
     fn without(&self, work: &Work, victims: &[BookingId]) -> Work {

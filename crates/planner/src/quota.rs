@@ -98,6 +98,11 @@ impl Ledger {
         self.terms.get(&(project.to_string(), model.clone()))
     }
 
+    /// Every model `project` has quota for, with its terms.
+    pub(crate) fn terms_of<'a>(&'a self, project: &'a str) -> impl Iterator<Item = (&'a ModelKey, &'a Terms)> + 'a {
+        self.terms.iter().filter(move |((p, _), _)| p == project).map(|((_, m), t)| (m, t))
+    }
+
     pub(crate) fn pool_capacity(&self, pool: &PoolKey) -> i64 {
         self.capacity.get(pool).copied().unwrap_or(0)
     }
