@@ -6,7 +6,8 @@
 //! every instance is booked, the last 10 days are free. Requests are answered with `Planner::admit` (the
 //! full decision, nothing committed): "fits" requests ask for one slice in the free days, "refused"
 //! requests ask for a whole GPU for 48 hours or a 3g.40gb for 4 hours in the busy days (the answer is then
-//! "not before" the free days).
+//! "not before" the free days), or, for a project whose one-GPU quota is held on days 81 to 85, a 1g.10gb
+//! on those days (refused on quota; "not before" day 85).
 //! Memory per booking comes from a counting allocator around loading the calendar.
 
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
@@ -17,7 +18,7 @@ use model::{
     Booking, BookingId, Catalog, Cohort, Definitions, Device, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node,
     Project, Quota, Reconfiguration, Request, ShapeKey, Slices, Slot, Want, Window,
 };
-use planner::{Config, Planner};
+use planner::{Config, Planner, Verdict};
 
 struct Counting;
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
@@ -86,7 +87,22 @@ fn definitions(gpus: u32) -> Definitions {
         fleet: Fleet::new(nodes).expect("valid fleet"),
         sizes: Default::default(),
         cohorts: [("org".to_string(), Cohort { name: "org".into(), parent: None })].into(),
-        projects: [("bench".to_string(), project)].into(),
+        projects: [("bench".to_string(), project), ("small".to_string(), small())].into(),
+    }
+}
+
+/// A project of its own cohort with one GPU of nominal quota, to be refused on quota.
+fn small() -> Project {
+    let model = ModelKey("H100-80GB".into());
+    let quota = Quota { model: model.clone(), nominal: Slices(8), borrowing_limit: None, lending_limit: None };
+    Project {
+        name: "small".into(),
+        namespace: "small".into(),
+        cohort: None,
+        priority: 0,
+        quotas: [(model, quota)].into(),
+        sizes: None,
+        limits: Limits::default(),
     }
 }
 
@@ -137,7 +153,23 @@ fn load(gpus: u32, rng: &mut Rng) -> (Planner, usize) {
             t = end;
         }
     }
-    (planner, (next - 1) as usize)
+    // Project "small" holds its whole quota, one GPU, for days 81 to 85.
+    let gpu = planner.definitions().fleet.gpus().next().expect("a GPU").id.clone();
+    let shape = ShapeKey::whole(&ModelKey("H100-80GB".into()));
+    let window = Window::new(Instant(T0 + 81 * DAY), Instant(T0 + 85 * DAY)).unwrap();
+    let request = Request {
+        project: "small".into(),
+        owner: "small".into(),
+        want: Want::Shape(shape.clone()),
+        count: 1,
+        window,
+        mode: Mode::Reserved,
+        priority: None,
+    };
+    let devices = vec![Device { gpu, shape, slot: Slot::Whole }];
+    let booking = Booking { id: BookingId(next), request, priority: 0, devices, created: Instant(T0), ended: None };
+    planner.restore(booking).expect("the quota booking is valid");
+    (planner, next as usize)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -151,6 +183,8 @@ struct Row {
     load_s: f64,
     fits: (f64, f64, usize),
     refused: (f64, f64, usize),
+    /// p50 and p99 per kind of refusal: whole GPU, 3g slice, quota.
+    by_kind: [(f64, f64, usize); 3],
 }
 
 fn measure(gpus: u32, samples: usize) -> Row {
@@ -164,19 +198,24 @@ fn measure(gpus: u32, samples: usize) -> Row {
     let shape = |p: &str| Want::Shape(ShapeKey::mig(&ModelKey("H100-80GB".into()), p));
     let mut fits = Vec::new();
     let mut refused = Vec::new();
+    let mut by_kind: [Vec<f64>; 3] = Default::default();
     for i in 0..samples * 2 {
         let accept = i % 2 == 0;
-        let (want, day, hours) = if accept {
-            (shape(["1g.10gb", "2g.20gb", "3g.40gb"][i % 3]), 81 + rng.below(8) as i64, 4)
-        } else if i % 4 == 1 {
-            (Want::Shape(ShapeKey::whole(&ModelKey("H100-80GB".into()))), 1 + rng.below(70) as i64, 48)
+        let (project, want, day, hours) = if accept {
+            ("bench", shape(["1g.10gb", "2g.20gb", "3g.40gb"][i % 3]), 81 + rng.below(8) as i64, 4)
         } else {
-            (shape("3g.40gb"), 1 + rng.below(70) as i64, 4)
+            match (i / 2) % 3 {
+                0 => {
+                    ("bench", Want::Shape(ShapeKey::whole(&ModelKey("H100-80GB".into()))), 1 + rng.below(70) as i64, 48)
+                }
+                1 => ("bench", shape("3g.40gb"), 1 + rng.below(70) as i64, 4),
+                _ => ("small", shape("1g.10gb"), 81 + rng.below(3) as i64, 4),
+            }
         };
         let start = Instant(T0 + day * DAY + rng.below(24) as i64 * 3600);
         let req = Request {
-            project: "bench".into(),
-            owner: "bench".into(),
+            project: project.into(),
+            owner: project.into(),
             want,
             count: 1,
             window: Window::new(start, start.plus(hours * 3600)).unwrap(),
@@ -186,13 +225,22 @@ fn measure(gpus: u32, samples: usize) -> Row {
         let t = Clock::now();
         let decision = planner.admit(&req, now);
         let us = t.elapsed().as_secs_f64() * 1e6;
-        if decision.fits() { fits.push(us) } else { refused.push(us) }
+        // The figures are only worth something if each request got the answer the calendar implies.
+        assert_eq!(decision.fits(), accept, "{req:?}: {decision:?}");
+        assert!(accept || matches!(decision.verdict, Verdict::NotBefore(_)), "{req:?}: {decision:?}");
+        if accept {
+            fits.push(us)
+        } else {
+            refused.push(us);
+            by_kind[(i / 2) % 3].push(us);
+        }
     }
     let stats = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         if v.is_empty() { (f64::NAN, f64::NAN, 0) } else { (percentile(&v, 0.5), percentile(&v, 0.99), v.len()) }
     };
-    Row { gpus, bookings, bytes_per_booking, load_s, fits: stats(fits), refused: stats(refused) }
+    let by_kind = by_kind.map(stats);
+    Row { gpus, bookings, bytes_per_booking, load_s, fits: stats(fits), refused: stats(refused), by_kind }
 }
 
 fn main() {
@@ -226,5 +274,8 @@ fn main() {
             r.refused.0 / base.refused.0
         );
         eprintln!("({} GPUs: {} fitting and {} refused requests timed)", r.gpus, r.fits.2, r.refused.2);
+        for (kind, (p50, p99, n)) in ["whole GPU 48 h", "3g.40gb 4 h", "quota"].iter().zip(r.by_kind) {
+            eprintln!("  refused, {kind}: p50 {p50:.0} µs, p99 {p99:.0} µs ({n})");
+        }
     }
 }

@@ -23,6 +23,8 @@ const SMALL_FLEET: usize = 64;
 const OPENING_GPUS: usize = 64;
 /// Hours proposed by the index before the search gives up on it, on large fleets.
 const INDEX_ROUNDS: usize = 16;
+/// Instants where the project's quota usage changes, tried on large fleets once room alone found nothing.
+const QUOTA_CHANGES_TRIED: usize = 8;
 /// Later booking ends tried on larger fleets before answering "never".
 pub(crate) const LATER_ENDS_ON_LARGE_FLEETS: usize = 64;
 
@@ -390,10 +392,14 @@ impl Planner {
     }
 
     /// The earliest start after the request's own at which the same duration fits, within the horizon and
-    /// the project's lead limit. First the instants where some GPU's units open up for one of the shapes (a
-    /// lower bound per GPU, each verified by a full placement); then every later booking end in order, all
-    /// of them on small fleets and the first [`LATER_ENDS_ON_LARGE_FLEETS`] on larger ones. On fleets larger
-    /// than [`SMALL_FLEET`] GPUs the answer can be later than what re-placing bookings would allow.
+    /// the project's lead limit. Every instant offered is verified by a full placement.
+    ///
+    /// Fleets of at most [`SMALL_FLEET`] GPUs: the instants where some GPU's units open up for one of the
+    /// shapes, then every booking end, so re-placing and preempting are accounted for exactly. Larger fleets:
+    /// the openings the free-units index proposes ([`Self::earliest_by_index`]), then from each instant where
+    /// the project's quota usage changes; there the answer can be later than what re-placing bookings would
+    /// allow, and never earlier than what is possible. Models with more than 16 units are not indexed and
+    /// fall back to reading every GPU's openings and the first [`LATER_ENDS_ON_LARGE_FLEETS`] booking ends.
     pub(crate) fn earliest_start(&self, ctx: &Ctx, count: u32, now: Instant) -> Option<Instant> {
         let mut until = now.plus(self.config.horizon_s);
         if let Some(lead) = self.defs.projects[&ctx.project].limits.max_lead_s {
@@ -406,14 +412,24 @@ impl Planner {
         let gpus: usize = ctx.shapes.iter().map(|s| self.by_model.get(&s.key.model).map_or(0, Vec::len)).sum();
         let indexed = ctx.shapes.iter().all(|s| self.index.contains_key(&s.key.model));
         if gpus > SMALL_FLEET && indexed {
-            if let Some(t) = self.earliest_by_index(ctx, until, &fits_at) {
+            let from = ctx.window.start.plus(self.config.quantum_s);
+            if let Some(t) = self.earliest_by_index(ctx, from, until, &fits_at) {
                 return Some(t);
             }
-            return self
-                .candidate_starts(ctx, ctx.window.start, until)
+            // Quota, not room, may be what holds the request back: from each instant where the project's
+            // usage changes, room is searched again.
+            let q = self.config.quantum_s;
+            let changes: BTreeSet<Instant> = ctx
+                .shapes
+                .iter()
+                .flat_map(|s| self.ledger.changes_after(&ctx.project, &s.key.model, ctx.window.start, until))
+                .map(|t| t.ceil(q))
+                .filter(|t| *t > ctx.window.start && *t <= until)
+                .collect();
+            return changes
                 .into_iter()
-                .take(LATER_ENDS_ON_LARGE_FLEETS)
-                .find(|t| fits_at(*t));
+                .take(QUOTA_CHANGES_TRIED)
+                .find_map(|t| if fits_at(t) { Some(t) } else { self.earliest_by_index(ctx, t, until, &fits_at) });
         }
         let mut openings = BTreeSet::new();
         for shape in &ctx.shapes {
@@ -442,13 +458,18 @@ impl Planner {
         self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(cap).find(|t| fits_at(*t))
     }
 
-    /// Large fleets: the hours the free-units index says a window could start in, earliest first; in each,
+    /// Large fleets: from `from` on, the hours the free-units index says a window could start in, earliest first; in each,
     /// the openings of up to [`OPENING_GPUS`] GPUs it names, each verified by a full placement. Openings
     /// are tried only once no later hour could give an earlier one.
-    fn earliest_by_index(&self, ctx: &Ctx, until: Instant, fits_at: &dyn Fn(Instant) -> bool) -> Option<Instant> {
+    fn earliest_by_index(
+        &self,
+        ctx: &Ctx,
+        mut from: Instant,
+        until: Instant,
+        fits_at: &dyn Fn(Instant) -> bool,
+    ) -> Option<Instant> {
         let (q, d) = (self.config.quantum_s, ctx.window.seconds());
         let covered = (d / ROW_S - 1).max(0);
-        let mut from = ctx.window.start.plus(q);
         let mut pending: BTreeSet<Instant> = BTreeSet::new();
         let mut tried = 0;
         for _ in 0..INDEX_ROUNDS {

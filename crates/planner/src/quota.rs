@@ -103,6 +103,24 @@ impl Ledger {
         self.terms.iter().filter(move |((p, _), _)| p == project).map(|((_, m), t)| (m, t))
     }
 
+    /// Instants after `from`, up to `until`, at which a check of `project`'s use of `model` can change its
+    /// answer: where the project's usage, its reserved usage or its pool's usage changes.
+    pub(crate) fn changes_after(
+        &self,
+        project: &str,
+        model: &ModelKey,
+        from: Instant,
+        until: Instant,
+    ) -> BTreeSet<Instant> {
+        let key = (project.to_string(), model.clone());
+        let pool = self.terms.get(&key).and_then(|t| self.pool.get(&t.pool));
+        [self.total.get(&key), self.reserved.get(&key), pool]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.breakpoints(from, until))
+            .collect()
+    }
+
     pub(crate) fn pool_capacity(&self, pool: &PoolKey) -> i64 {
         self.capacity.get(pool).copied().unwrap_or(0)
     }

@@ -44,6 +44,11 @@ impl Steps {
         std::iter::once(w.start).chain(self.points.range(w.start..w.end).map(|(t, _)| *t).filter(move |t| *t > w.start))
     }
 
+    /// The breakpoints after `from`, up to and including `until`.
+    pub(crate) fn breakpoints(&self, from: Instant, until: Instant) -> impl Iterator<Item = Instant> + '_ {
+        self.points.range(from..=until).map(|(t, _)| *t).filter(move |t| *t > from)
+    }
+
     /// Each constant piece of the function over `w`, as (piece, value).
     pub(crate) fn pieces(&self, w: Window) -> Vec<(Window, i64)> {
         let mut cuts: Vec<Instant> = self.points_in(w).collect();
