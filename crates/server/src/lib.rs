@@ -1,7 +1,8 @@
 //! gpubook's service: the engine that decides and persists bookings one writer at a time, the REST API
-//! over it, authentication and authorisation, and metrics. `gpubook serve` is [`serve::start`].
+//! and web console over it, authentication and authorisation, and metrics. `gpubook serve` is [`serve::start`].
 
 pub mod auth;
+pub mod console;
 pub mod engine;
 pub mod error;
 pub mod metrics;

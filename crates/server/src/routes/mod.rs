@@ -70,7 +70,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::audit))
 }
 
-/// The whole service: `/api/v1`, its OpenAPI document and docs page, `/healthz` and `/metrics`.
+/// The whole service: `/api/v1`, its OpenAPI document and docs page, the console, `/healthz` and `/metrics`.
 pub fn app(state: AppState) -> Router {
     let (api, mut spec) = api_router().split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").into();
@@ -80,5 +80,6 @@ pub fn app(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", spec))
         .route("/healthz", axum::routing::get(ops::healthz))
         .route("/metrics", axum::routing::get(ops::metrics))
+        .merge(crate::console::router())
         .with_state(state)
 }

@@ -1,0 +1,200 @@
+//! Booking from the console: the form beside the calendar, its live verdict (the same dry run as
+//! `POST /api/v1/bookings?dry_run=true`), and the booking itself.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use api::rest::{BookingRequest, DecisionView, ReasonView};
+
+use super::calendar::{CalQuery, calendar, render};
+use super::layout::badge;
+use super::session::Session;
+use super::tiers::Tier;
+use crate::engine::book::Booked;
+use crate::error::AppError;
+use crate::routes::AppState;
+
+/// The booking form's fields, as the browser sends them (times are `datetime-local` in the viewer's zone).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub(crate) struct BookForm {
+    pub(crate) csrf: Option<String>,
+    pub(crate) project: Option<String>,
+    pub(crate) tier: Option<String>,
+    pub(crate) count: Option<String>,
+    pub(crate) start: Option<String>,
+    pub(crate) end: Option<String>,
+    pub(crate) mode: Option<String>,
+}
+
+impl BookForm {
+    /// The API request this form asks for; an error names the field.
+    fn request(&self, s: &Session) -> Result<BookingRequest, String> {
+        let need = |v: &Option<String>, field: &str| {
+            v.clone().filter(|x| !x.trim().is_empty()).ok_or_else(|| format!("{field}: required"))
+        };
+        let project = need(&self.project, "project")?;
+        let tier = need(&self.tier, "tier")?;
+        let (size, shape) = match Tier::parse(&tier) {
+            Some(model::Want::Size(n)) => (Some(n), None),
+            Some(model::Want::Shape(k)) => (None, Some(k.to_string())),
+            None => return Err(format!("tier: {tier:?} is not a size or shape")),
+        };
+        let count = match self.count.as_deref().map(str::trim) {
+            None | Some("") => 1,
+            Some(c) => c.parse::<u32>().map_err(|_| format!("count: {c:?} is not a whole number"))?,
+        };
+        let start = s.tz.parse_input("start", &need(&self.start, "start")?)?;
+        let end = s.tz.parse_input("end", &need(&self.end, "end")?)?;
+        let mode = self.mode.clone().filter(|m| !m.is_empty());
+        Ok(BookingRequest { project, size, shape, count, start, end, mode, priority: None })
+    }
+}
+
+/// The booking form, with its verdict area.
+pub(crate) fn form_panel(
+    s: &Session,
+    projects: &[String],
+    tiers: &[Tier],
+    f: &BookForm,
+    verdict: Option<Markup>,
+) -> Markup {
+    let bookable: Vec<&String> = projects.iter().filter(|p| s.who.can_book(p)).collect();
+    let mode = f.mode.as_deref().unwrap_or("reserved");
+    html! {
+        aside.book aria-labelledby="book-title" {
+            h2 #book-title { "Book" }
+            @if bookable.is_empty() {
+                p.empty { "Your role can look but not book. Ask a project admin for a member token." }
+            } @else {
+                form #book-form method="post" action="/console/book"
+                    hx-post="/console/verdict" hx-trigger="change, input delay:400ms" hx-target="#verdict" {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    label for="f-project" { "Project" }
+                    select #f-project name="project" {
+                        @for p in &bookable { option value=(p) selected[f.project.as_ref() == Some(*p)] { (p) } }
+                    }
+                    label for="f-tier" { "Size or shape" }
+                    select #f-tier name="tier" {
+                        @for t in tiers { option value=(t.key) selected[f.tier.as_ref() == Some(&t.key)] { (t.label) } }
+                    }
+                    label for="f-count" { "Devices" }
+                    input #f-count type="number" name="count" min="1" value=(f.count.clone().unwrap_or_else(|| "1".into()));
+                    label for="f-start" { "From" }
+                    input #f-start type="datetime-local" name="start" step="900" required value=[f.start.as_ref()];
+                    label for="f-end" { "Until" }
+                    input #f-end type="datetime-local" name="end" step="900" required value=[f.end.as_ref()];
+                    fieldset.mode {
+                        legend { "Mode" }
+                        label { input type="radio" name="mode" value="reserved" checked[mode == "reserved"];
+                            " Reserved — guaranteed within your quota" }
+                        label { input type="radio" name="mode" value="opportunistic" checked[mode == "opportunistic"];
+                            " Opportunistic — idle capacity, may be reclaimed" }
+                    }
+                    div #verdict .verdict aria-live="polite" {
+                        @match verdict {
+                            Some(v) => (v),
+                            None => p.help { "Pick a window to see whether it fits." },
+                        }
+                    }
+                    button.primary #book-submit type="submit" { "Book" }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /console/verdict`: what booking the form would decide, as a fragment.
+pub(crate) async fn verdict(State(st): State<AppState>, s: Session, headers: HeaderMap, axum::Form(f): axum::Form<BookForm>) -> Response {
+    if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
+        return r;
+    }
+    let req = match f.request(&s) {
+        Ok(r) => r,
+        // An incomplete form is not an error yet: say what is missing.
+        Err(e) => return html! { p.help { (e) } }.into_response(),
+    };
+    let who = s.who.clone();
+    match st.engine.read(move |state, now| state.decide(&who, &req, now)).await {
+        Ok(Ok(d)) => decision(&s, &d).into_response(),
+        Ok(Err(e)) | Err(e) => refusal(&s, &e).into_response(),
+    }
+}
+
+fn decision(s: &Session, d: &DecisionView) -> Markup {
+    let fits = d.verdict.starts_with("fits");
+    html! {
+        p { (badge(&d.verdict)) }
+        @if let Some(t) = &d.not_before {
+            @if let Ok(t) = api::rest::parse_instant("not_before", t) {
+                p { "It fits from " strong { (s.tz.show(t)) } " on." }
+            }
+        }
+        (reasons(&d.reasons))
+        @if fits {
+            p.help { "It would go to:" }
+            ul.placements { @for p in &d.placements { li { (placement(p)) } } }
+            @if !d.preempts.is_empty() { p.warn { "It would preempt " (d.preempts.join(", ")) "." } }
+        }
+    }
+}
+
+pub(crate) fn placement(p: &api::rest::PlacementView) -> String {
+    if p.profile == "full" {
+        format!("{} GPU {} ({}, whole GPU)", p.node, p.gpu, p.model)
+    } else {
+        format!("{} GPU {} ({}), {} at slice {}", p.node, p.gpu, p.model, p.profile, p.start_slot)
+    }
+}
+
+pub(crate) fn reasons(r: &[ReasonView]) -> Markup {
+    html! {
+        @if !r.is_empty() {
+            ul.reasons { @for x in r { li data-code=(x.code) { (x.message) " " code { (x.code) } } } }
+        }
+    }
+}
+
+/// An error or refusal from the engine, as a fragment.
+fn refusal(s: &Session, e: &AppError) -> Markup {
+    let verdict = match e.body.code.as_str() {
+        "not-before" | "never" => e.body.code.clone(),
+        _ => "not booked".into(),
+    };
+    html! {
+        div.refusal role="alert" {
+            p { (badge(&verdict)) }
+            p { (e.body.message) }
+            @if let Some(t) = e.body.not_before.as_deref().and_then(|t| api::rest::parse_instant("not_before", t).ok()) {
+                p { "The same duration fits from " strong { (s.tz.show(t)) } " on." }
+            }
+            (reasons(&e.body.reasons))
+        }
+    }
+}
+
+/// `POST /console/book`: books, then shows the booking under My bookings; a refusal re-shows the form
+/// with the reasons.
+pub(crate) async fn book(State(st): State<AppState>, s: Session, headers: HeaderMap, axum::Form(f): axum::Form<BookForm>) -> Response {
+    if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
+        return r;
+    }
+    let outcome = match f.request(&s) {
+        Err(e) => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e)),
+        Ok(req) => {
+            let who = s.who.clone();
+            st.engine.write(move |state, now| state.book(&who, &req, None, now)).await
+        }
+    };
+    let e = match outcome {
+        Ok(Booked::Created(c)) => return Redirect::to(&format!("/console/bookings?booked={}", c.booking.id)).into_response(),
+        Ok(Booked::Replayed { .. }) => return Redirect::to("/console/bookings").into_response(),
+        Err(e) => e,
+    };
+    let q = CalQuery { project: f.project.clone(), tier: f.tier.clone(), ..CalQuery::default() };
+    match calendar(&st, &s, &q).await {
+        Ok(cal) => (e.status, render(&s, &q, &cal, f, Some(refusal(&s, &e)))).into_response(),
+        Err(err) => super::error_page(&s, super::layout::Nav::Calendar, &err),
+    }
+}

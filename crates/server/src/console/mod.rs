@@ -1,0 +1,70 @@
+//! The web console: server-rendered pages (maud) for tenants and platform teams, with vendored htmx for the
+//! live verdict. Every asset is compiled into the binary, so it works air-gapped. Pages act for the
+//! principal of the session cookie through the same engine calls as the REST API.
+
+mod book;
+mod bookings;
+mod calendar;
+mod fleet;
+mod layout;
+mod projects;
+mod session;
+mod svg;
+mod tiers;
+mod time;
+mod usage;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::html;
+
+use crate::error::AppError;
+use crate::routes::AppState;
+
+/// The console's routes, under `/console`, and `/` leading there.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/console", get(calendar::page_handler))
+        .route("/console/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route("/console/sign-out", post(session::sign_out))
+        .route("/console/verdict", post(book::verdict))
+        .route("/console/book", post(book::book))
+        .route("/console/bookings", get(bookings::list))
+        .route("/console/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/console/fleet", get(fleet::page_handler))
+        .route("/console/projects", get(projects::page_handler))
+        .route("/console/usage", get(usage::page_handler))
+        .route("/console/assets/{name}", get(asset))
+}
+
+/// The vendored and own assets, by name.
+const ASSETS: [(&str, &str, &[u8]); 3] = [
+    ("htmx.min.js", "text/javascript", include_bytes!("../../assets/htmx.min.js")),
+    ("console.js", "text/javascript", include_bytes!("../../assets/console.js")),
+    ("console.css", "text/css", include_bytes!("../../assets/console.css")),
+];
+
+async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, mime, bytes)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *bytes).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+/// An engine error as a page, with the status it carries.
+pub(crate) fn error_page(s: &session::Session, nav: layout::Nav, e: &AppError) -> Response {
+    let body = html! {
+        main {
+            h1 { "Something went wrong" }
+            p role="alert" { (e.body.message) }
+            (book::reasons(&e.body.reasons))
+            p { a href="/console" { "Back to the calendar" } }
+        }
+    };
+    (e.status, layout::page(s, nav, "Error", body)).into_response()
+}
