@@ -71,26 +71,32 @@ pub(crate) fn form_panel(
                 form #book-form method="post" action="/console/book"
                     hx-post="/console/verdict" hx-trigger="change, input delay:400ms" hx-target="#verdict" {
                     input type="hidden" name="csrf" value=(s.csrf);
-                    label for="f-project" { "Project" }
-                    select #f-project name="project" {
-                        @for p in &bookable { option value=(p) selected[f.project.as_ref() == Some(*p)] { (p) } }
+                    div.pair {
+                        div {
+                            label for="f-project" { "Project" }
+                            select #f-project name="project" {
+                                @for p in &bookable { option value=(p) selected[f.project.as_ref() == Some(*p)] { (p) } }
+                            }
+                        }
+                        div.narrow {
+                            label for="f-count" { "Devices" }
+                            input #f-count type="number" name="count" min="1" value=(f.count.clone().unwrap_or_else(|| "1".into()));
+                        }
                     }
                     label for="f-tier" { "Size or shape" }
                     select #f-tier name="tier" {
                         @for t in tiers { option value=(t.key) selected[f.tier.as_ref() == Some(&t.key)] { (t.label) } }
                     }
-                    label for="f-count" { "Devices" }
-                    input #f-count type="number" name="count" min="1" value=(f.count.clone().unwrap_or_else(|| "1".into()));
                     label for="f-start" { "From" }
                     input #f-start type="datetime-local" name="start" step="900" required value=[f.start.as_ref()];
                     label for="f-end" { "Until" }
                     input #f-end type="datetime-local" name="end" step="900" required value=[f.end.as_ref()];
                     fieldset.mode {
                         legend { "Mode" }
-                        label { input type="radio" name="mode" value="reserved" checked[mode == "reserved"];
-                            " Reserved — guaranteed within your quota" }
-                        label { input type="radio" name="mode" value="opportunistic" checked[mode == "opportunistic"];
-                            " Opportunistic — idle capacity, may be reclaimed" }
+                        label title="Guaranteed within your project's nominal quota" {
+                            input type="radio" name="mode" value="reserved" checked[mode == "reserved"]; " Reserved" }
+                        label title="Uses idle capacity of the cohort; may be reclaimed by reserved bookings" {
+                            input type="radio" name="mode" value="opportunistic" checked[mode == "opportunistic"]; " Opportunistic" }
                     }
                     div #verdict .verdict aria-live="polite" {
                         @match verdict {
@@ -106,9 +112,14 @@ pub(crate) fn form_panel(
 }
 
 /// `POST /console/verdict`: what booking the form would decide, as a fragment.
-pub(crate) async fn verdict(State(st): State<AppState>, s: Session, headers: HeaderMap, axum::Form(f): axum::Form<BookForm>) -> Response {
+pub(crate) async fn verdict(
+    State(st): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<BookForm>,
+) -> Response {
     if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
-        return r;
+        return r.into_response();
     }
     let req = match f.request(&s) {
         Ok(r) => r,
@@ -165,7 +176,7 @@ fn refusal(s: &Session, e: &AppError) -> Markup {
     html! {
         div.refusal role="alert" {
             p { (badge(&verdict)) }
-            p { (e.body.message) }
+            @if e.body.reasons.is_empty() || e.body.code == "invalid" { p { (e.body.message) } } @else { p { "It cannot be booked:" } }
             @if let Some(t) = e.body.not_before.as_deref().and_then(|t| api::rest::parse_instant("not_before", t).ok()) {
                 p { "The same duration fits from " strong { (s.tz.show(t)) } " on." }
             }
@@ -176,9 +187,14 @@ fn refusal(s: &Session, e: &AppError) -> Markup {
 
 /// `POST /console/book`: books, then shows the booking under My bookings; a refusal re-shows the form
 /// with the reasons.
-pub(crate) async fn book(State(st): State<AppState>, s: Session, headers: HeaderMap, axum::Form(f): axum::Form<BookForm>) -> Response {
+pub(crate) async fn book(
+    State(st): State<AppState>,
+    s: Session,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<BookForm>,
+) -> Response {
     if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
-        return r;
+        return r.into_response();
     }
     let outcome = match f.request(&s) {
         Err(e) => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e)),
@@ -188,7 +204,9 @@ pub(crate) async fn book(State(st): State<AppState>, s: Session, headers: Header
         }
     };
     let e = match outcome {
-        Ok(Booked::Created(c)) => return Redirect::to(&format!("/console/bookings?booked={}", c.booking.id)).into_response(),
+        Ok(Booked::Created(c)) => {
+            return Redirect::to(&format!("/console/bookings?booked={}", c.booking.id)).into_response();
+        }
         Ok(Booked::Replayed { .. }) => return Redirect::to("/console/bookings").into_response(),
         Err(e) => e,
     };

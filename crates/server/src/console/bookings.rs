@@ -32,7 +32,9 @@ pub(crate) async fn list(State(st): State<AppState>, s: Session, Query(q): Query
                 .all_bookings()
                 .into_iter()
                 .filter(|b| who.can_read(&b.request.project))
-                .filter(|b| who.is_admin() || who.role == crate::auth::Role::ProjectAdmin || b.request.owner == who.subject)
+                .filter(|b| {
+                    who.is_admin() || who.role == crate::auth::Role::ProjectAdmin || b.request.owner == who.subject
+                })
                 .map(|b| state.view(b, now))
                 .collect();
             (views, now)
@@ -124,7 +126,7 @@ pub(crate) async fn cancel(
     axum::Form(f): axum::Form<CancelForm>,
 ) -> Response {
     if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
-        return r;
+        return r.into_response();
     }
     let Some(bid) = parse_id(&id) else {
         return super::error_page(&s, Nav::Bookings, &crate::error::AppError::not_found(format!("no booking {id}")));

@@ -23,6 +23,8 @@ pub(crate) struct CalQuery {
     pub(crate) view: Option<String>,
     /// `YYYY-MM-DD`, in the viewer's zone; today by default.
     pub(crate) date: Option<String>,
+    /// `reserved` (default) or `opportunistic`: which quota the counts respect.
+    pub(crate) mode: Option<String>,
 }
 
 /// One column of the grid: a tier on a day.
@@ -41,6 +43,9 @@ pub(crate) struct Calendar {
     tiers: Vec<Tier>,
     tier: Option<Tier>,
     columns: Result<Vec<Column>, String>,
+    /// The days shown, for the heading.
+    days: (Date, Date),
+    mode: Mode,
     now: Instant,
 }
 
@@ -54,44 +59,51 @@ pub(crate) async fn page_handler(State(s): State<AppState>, session: Session, Qu
 /// Reads the calendar the query asks for.
 pub(crate) async fn calendar(s: &AppState, session: &Session, q: &CalQuery) -> Result<Calendar, AppError> {
     let (who, tz) = (session.who.clone(), session.tz.clone());
-    let q = CalQuery { project: q.project.clone(), tier: q.tier.clone(), view: q.view.clone(), date: q.date.clone() };
+    let q = CalQuery {
+        project: q.project.clone(),
+        tier: q.tier.clone(),
+        view: q.view.clone(),
+        date: q.date.clone(),
+        mode: q.mode.clone(),
+    };
+    let mode = q.mode.as_deref().and_then(Mode::parse).unwrap_or(Mode::Reserved);
     s.engine
         .read(move |state, now| {
             let projects = projects(state.defs(), &who, false);
             let project = q.project.clone().filter(|p| projects.contains(p)).or_else(|| projects.first().cloned());
             let Some(project) = project else {
                 let columns = Err("You are in no project yet: ask your platform team for access.".into());
-                return Calendar { projects, project: String::new(), tiers: vec![], tier: None, columns, now };
+                let today = tz.today(now);
+                let (project, tiers, days) = (String::new(), vec![], (today, today));
+                return Calendar { projects, project, tiers, tier: None, columns, days, mode, now };
             };
             let tiers = tiers(state.defs(), &state.catalog, &project);
             let tier = q.tier.as_ref().and_then(|k| tiers.iter().find(|t| &t.key == k)).or(tiers.first()).cloned();
             let day = q.date.as_deref().and_then(|d| d.parse::<Date>().ok()).unwrap_or_else(|| tz.today(now));
             let today = tz.today(now);
-            let columns = if q.view.as_deref() == Some("day") {
-                tiers
-                    .iter()
-                    .map(|t| column(state, &project, t, &tz, day, today, short(&t.label), now))
-                    .collect()
+            let monday = day.checked_sub((day.weekday().to_monday_zero_offset() as i64).days()).unwrap_or(day);
+            let days = if q.view.as_deref() == Some("day") {
+                (day, day)
             } else {
-                let monday = day.checked_sub((day.weekday().to_monday_zero_offset() as i64).days()).unwrap_or(day);
+                (monday, monday.checked_add(6.days()).unwrap_or(monday))
+            };
+            let columns = if q.view.as_deref() == Some("day") {
+                tiers.iter().map(|t| column(state, &project, t, mode, &tz, day, today, t.short.clone(), now)).collect()
+            } else {
                 (0..7)
                     .map(|i| {
                         let d = monday.checked_add(i.days()).unwrap_or(monday);
                         let heading = d.strftime("%a %-d %b").to_string();
                         match &tier {
-                            Some(t) => column(state, &project, t, &tz, d, today, heading, now),
+                            Some(t) => column(state, &project, t, mode, &tz, d, today, heading, now),
                             None => Err("Nothing can be booked in this project.".into()),
                         }
                     })
                     .collect()
             };
-            Calendar { projects, project, tiers, tier, columns, now }
+            Calendar { projects, project, tiers, tier, columns, days, mode, now }
         })
         .await
-}
-
-fn short(label: &str) -> String {
-    label.split(" — ").collect::<Vec<_>>().join(" ")
 }
 
 /// Hourly availability of `want` for `project` on local day `day`.
@@ -100,6 +112,7 @@ fn column(
     state: &crate::engine::state::State,
     project: &str,
     tier: &Tier,
+    mode: Mode,
     tz: &super::time::Tz,
     day: Date,
     today: Date,
@@ -110,7 +123,7 @@ fn column(
     let window = Window::new(tz.midnight(day), tz.midnight(next)).map_err(|e| e.to_string())?;
     let cells = state
         .planner
-        .availability_slots(project, &tier.want, window, 3600, Mode::Reserved, now)
+        .availability_slots(project, &tier.want, window, 3600, mode, now)
         .map_err(|r| r.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("; "))?;
     Ok(Column { heading, tier: tier.key.clone(), today: day == today, cells })
 }
@@ -120,17 +133,28 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
     let day_view = q.view.as_deref() == Some("day");
     let date = q.date.clone().unwrap_or_else(|| s.tz.today(cal.now).to_string());
     let tier_key = cal.tier.as_ref().map(|t| t.key.clone()).unwrap_or_default();
+    let mode = cal.mode.as_str();
     let link = |view: &str, date: &str| {
-        format!("/console?project={}&tier={}&view={view}&date={date}", cal.project, url(&tier_key))
+        format!("/console?project={}&tier={}&view={view}&date={date}&mode={mode}", cal.project, url(&tier_key))
     };
     let (step, view) = if day_view { (1, "day") } else { (7, "week") };
     let shift = |days: i64| {
-        date.parse::<Date>().ok().and_then(|d| d.checked_add(days.days()).ok()).map(|d| d.to_string()).unwrap_or_default()
+        date.parse::<Date>()
+            .ok()
+            .and_then(|d| d.checked_add(days.days()).ok())
+            .map(|d| d.to_string())
+            .unwrap_or_default()
     };
     let form = BookForm {
         project: form.project.or_else(|| Some(cal.project.clone())),
         tier: form.tier.or_else(|| Some(tier_key.clone())),
+        mode: form.mode.or_else(|| Some(mode.to_string())),
         ..form
+    };
+    let heading = if cal.days.0 == cal.days.1 {
+        cal.days.0.strftime("%A %-d %B %Y").to_string()
+    } else {
+        format!("{} – {}", cal.days.0.strftime("%-d %b"), cal.days.1.strftime("%-d %b %Y"))
     };
     let body = html! {
         main.calendar-page {
@@ -145,6 +169,10 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
                             @for t in &cal.tiers { option value=(t.key) selected[t.key == tier_key] { (t.label) } }
                         } }
                     }
+                    label { "Quota " select name="mode" onchange="this.form.submit()" {
+                        option value="reserved" selected[mode == "reserved"] { "Reserved (nominal)" }
+                        option value="opportunistic" selected[mode == "opportunistic"] { "Opportunistic (borrowing)" }
+                    } }
                     input type="hidden" name="view" value=(view);
                     input type="hidden" name="date" value=(date);
                     noscript { button type="submit" { "Show" } }
@@ -153,12 +181,13 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
                     a href=(link(view, &shift(-step))) { "← Earlier" }
                     a href=(link(view, &s.tz.today(cal.now).to_string())) { "Today" }
                     a href=(link(view, &shift(step))) { "Later →" }
+                    strong.shown { (heading) }
                     span.views {
                         a href=(link("week", &date)) aria-current=[(!day_view).then_some("page")] { "Week" }
                         a href=(link("day", &date)) aria-current=[day_view.then_some("page")] { "Day, every tier" }
                     }
                 }
-                p.help { "Free devices per hour for " strong { (cal.project) } ", within its quota. Click an hour to start there; shift-click (or shift-Enter) another to stretch the window." }
+                p.help { "Devices " strong { (cal.project) } " can book per hour, " (if mode == "reserved" { "within its nominal quota" } else { "borrowing idle capacity" }) ". Click an hour to start there, shift-click or drag to stretch the window." }
                 (grid(s, cal))
             }
             (form_panel(s, &cal.projects, &cal.tiers, &form, refusal))
@@ -182,7 +211,7 @@ fn grid(s: &Session, cal: &Calendar) -> Markup {
                 caption.sr { "Devices free per hour" }
                 thead { tr {
                     th scope="col" { span.sr { "Hour" } }
-                    @for c in columns { th scope="col" class=[c.today.then_some("today")] { (c.heading) @if c.today { " · today" } } }
+                    @for c in columns { th scope="col" class=[c.today.then_some("today")] { (c.heading) } }
                 } }
                 tbody {
                     @for r in 0..rows {

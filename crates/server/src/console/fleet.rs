@@ -76,7 +76,10 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
 
 fn rows(state: &crate::engine::state::State, now: Instant) -> Vec<GpuRow> {
     let gap = state.config.per_gpu_idle_gap_s;
-    let horizon = Window { start: Instant(now.0.div_euclid(3600) * 3600), end: Instant(now.0.div_euclid(3600) * 3600 + HOURS * 3600) };
+    let horizon = Window {
+        start: Instant(now.0.div_euclid(3600) * 3600),
+        end: Instant(now.0.div_euclid(3600) * 3600 + HOURS * 3600),
+    };
     let mut rows: Vec<GpuRow> = state
         .defs()
         .fleet
@@ -87,7 +90,12 @@ fn rows(state: &crate::engine::state::State, now: Instant) -> Vec<GpuRow> {
                 (Some(geo), Some(l)) => l
                     .placements()
                     .iter()
-                    .map(|p| (geo.profile(p.profile).name.clone(), Units { first: p.start, size: geo.profile(p.profile).size }))
+                    .map(|p| {
+                        (
+                            geo.profile(p.profile).name.clone(),
+                            Units { first: p.start, size: geo.profile(p.profile).size },
+                        )
+                    })
                     .collect(),
                 _ => Vec::new(),
             };
@@ -102,7 +110,8 @@ fn rows(state: &crate::engine::state::State, now: Instant) -> Vec<GpuRow> {
             }
         })
         .collect();
-    let index: std::collections::BTreeMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    let index: std::collections::BTreeMap<String, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
     for b in state.planner.bookings().filter(|b| b.holds() && b.window().overlaps(&horizon)) {
         for d in &b.devices {
             let Some(&i) = index.get(&d.gpu.to_string()) else { continue };
@@ -115,7 +124,13 @@ fn rows(state: &crate::engine::state::State, now: Instant) -> Vec<GpuRow> {
                 }
             };
             let label = d.shape.profile.clone().unwrap_or_else(|| "full".into());
-            rows[i].held.push(Held { booking: b.id.to_string(), project: b.request.project.clone(), label, window: b.window(), units });
+            rows[i].held.push(Held {
+                booking: b.id.to_string(),
+                project: b.request.project.clone(),
+                label,
+                window: b.window(),
+                units,
+            });
         }
     }
     for r in rows.iter_mut().filter(|r| r.mode == Reconfiguration::PerGpu) {

@@ -42,13 +42,24 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
             let mut out = Vec::new();
             for name in projects(state.defs(), &who, false) {
                 let p = &state.defs().projects[&name];
-                let mine: Vec<&model::Booking> = state.planner.bookings().filter(|b| b.request.project == name).collect();
+                let mine: Vec<&model::Booking> =
+                    state.planner.bookings().filter(|b| b.request.project == name).collect();
                 for q in p.quotas.values() {
                     let units = f64::from(state.catalog.get(q.model.as_str()).map_or(1, |m| m.units()).max(1));
                     let gpus = |s: model::Slices| f64::from(s.0) / units;
-                    let series: Vec<(Instant, f64)> =
-                        hourly(mine.iter().copied(), &state.catalog, &q.model, range).into_iter().map(|(t, v)| (t, v / units)).collect();
-                    let at_now = hourly(mine.iter().copied(), &state.catalog, &q.model, model::Window { start: Instant(now.0 - now.0.rem_euclid(3600)), end: Instant(now.0 - now.0.rem_euclid(3600) + 3600) });
+                    let series: Vec<(Instant, f64)> = hourly(mine.iter().copied(), &state.catalog, &q.model, range)
+                        .into_iter()
+                        .map(|(t, v)| (t, v / units))
+                        .collect();
+                    let at_now = hourly(
+                        mine.iter().copied(),
+                        &state.catalog,
+                        &q.model,
+                        model::Window {
+                            start: Instant(now.0 - now.0.rem_euclid(3600)),
+                            end: Instant(now.0 - now.0.rem_euclid(3600) + 3600),
+                        },
+                    );
                     out.push(QuotaUse {
                         project: name.clone(),
                         cohort: p.cohort.clone(),
@@ -96,7 +107,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
                             }
                         } }
                     }
-                    @for q in qs { (step_chart(&format!("{} on {}", q.project, q.model), &q.series, q.nominal, scale, &s.tz, now, "GPUs (line: nominal)")) }
+                    div.charts { @for q in qs { (step_chart(&format!("{} on {}", q.project, q.model), &q.series, q.nominal, scale, &s.tz, now, "GPUs (dashed: nominal)")) } }
                 }
             }
         }
@@ -111,7 +122,9 @@ fn num(v: f64) -> String {
 
 /// Per cohort and model, now: who uses more than its nominal (borrows) and who leaves nominal idle (lends).
 fn cohorts(quotas: &[QuotaUse]) -> Markup {
-    let mut pools: BTreeMap<(&str, &ModelKey), (Vec<String>, Vec<String>)> = BTreeMap::new();
+    // (cohort, model) → (who borrows, who lends).
+    type Pools<'a> = BTreeMap<(&'a str, &'a ModelKey), (Vec<String>, Vec<String>)>;
+    let mut pools: Pools = BTreeMap::new();
     for q in quotas {
         let Some(c) = &q.cohort else { continue };
         let entry = pools.entry((c.as_str(), &q.model)).or_default();

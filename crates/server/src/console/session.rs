@@ -66,14 +66,19 @@ impl FromRequestParts<AppState> for Session {
 
 impl Session {
     /// Refuses a form whose CSRF token is not this session's (`X-CSRF-Token` for htmx requests).
-    pub(crate) fn check_csrf(&self, headers: &HeaderMap, form: Option<&str>) -> Result<(), Response> {
+    pub(crate) fn check_csrf(&self, headers: &HeaderMap, form: Option<&str>) -> Result<(), StaleForm> {
         let sent = form.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
-        if sent == Some(self.csrf.as_str()) {
-            Ok(())
-        } else {
-            Err((StatusCode::FORBIDDEN, "This form is stale or came from another site: reload the page and try again.")
-                .into_response())
-        }
+        if sent == Some(self.csrf.as_str()) { Ok(()) } else { Err(StaleForm) }
+    }
+}
+
+/// A form without this session's CSRF token: refused, nothing done.
+pub(crate) struct StaleForm;
+
+impl IntoResponse for StaleForm {
+    fn into_response(self) -> Response {
+        let msg = "This form is stale or came from another site: reload the page and try again.";
+        (StatusCode::FORBIDDEN, msg).into_response()
     }
 }
 
@@ -136,7 +141,7 @@ pub(crate) struct CsrfForm {
 
 pub(crate) async fn sign_out(session: Session, headers: HeaderMap, axum::Form(f): axum::Form<CsrfForm>) -> Response {
     if let Err(r) = session.check_csrf(&headers, f.csrf.as_deref()) {
-        return r;
+        return r.into_response();
     }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     ([(header::SET_COOKIE, cookie)], Redirect::to("/console/sign-in")).into_response()

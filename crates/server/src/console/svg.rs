@@ -65,7 +65,7 @@ pub(crate) fn step_chart(
     now: Instant,
     unit: &str,
 ) -> Markup {
-    let (h, axis_h) = (140.0, 16.0);
+    let (h, axis_h) = (110.0, 14.0);
     let top = capacity.max(series.iter().map(|s| s.1).fold(0.0, f64::max)).max(1.0) * 1.1;
     let y = |v: f64| h - v / top * h;
     let mut path = format!("M0,{h}");
@@ -89,4 +89,3 @@ pub(crate) fn step_chart(
         }
     }
 }
-

@@ -11,6 +11,8 @@ pub(crate) struct Tier {
     /// `size:gpu-small` or `shape:H100-80GB/1g.10gb`, the form value.
     pub(crate) key: String,
     pub(crate) label: String,
+    /// A column heading: the size's name, or model and profile.
+    pub(crate) short: String,
     pub(crate) want: Want,
 }
 
@@ -37,6 +39,7 @@ pub(crate) fn tiers(defs: &Definitions, catalog: &Catalog, project: &str) -> Vec
                 Some(d) => format!("{} — {d}", s.name),
                 None => s.name.clone(),
             },
+            short: s.name.clone(),
             want: Want::Size(s.name.clone()),
         })
         .collect();
@@ -52,11 +55,10 @@ pub(crate) fn tiers(defs: &Definitions, catalog: &Catalog, project: &str) -> Vec
             if allowed_sizes.is_some() && !in_allowed {
                 continue;
             }
-            let label = match &key.profile {
-                None => format!("{} — whole GPU", key.model),
-                Some(p) => format!("{} — {p}", key.model),
-            };
-            out.push(Tier { key: format!("shape:{key}"), label, want: Want::Shape(key) });
+            let profile = key.profile.clone().unwrap_or_else(|| "whole GPU".into());
+            let label = format!("{} — {profile}", key.model);
+            let short = format!("{} {profile}", key.model);
+            out.push(Tier { key: format!("shape:{key}"), label, short, want: Want::Shape(key) });
         }
     }
     out

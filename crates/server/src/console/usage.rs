@@ -74,7 +74,8 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
             }
             // Everyone sees the fleet's totals; only bookings the user may read are what they add up from
             // for non-admins, so a tenant's chart is its projects' share.
-            let visible: Vec<&Booking> = state.planner.bookings().filter(|b| who.can_read(&b.request.project)).collect();
+            let visible: Vec<&Booking> =
+                state.planner.bookings().filter(|b| who.can_read(&b.request.project)).collect();
             let models = gpus
                 .into_iter()
                 .map(|(m, n)| ModelUse {
@@ -98,7 +99,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
             h1 { "Utilisation" }
             p.help { "Booked GPUs (a slice counts its share of the GPU's memory slices) against the fleet's capacity, hour by hour, for " (whose) ", from " (DAYS_BEFORE) " days ago to " (DAYS_AFTER) " days ahead." }
             @if models.is_empty() { p.empty { "No GPUs are declared yet." } }
-            @for m in &models {
+            div.models { @for m in &models {
                 @let units = f64::from(m.units.max(1));
                 @let series: Vec<(Instant, f64)> = m.series.iter().map(|(t, v)| (*t, v / units)).collect();
                 @let booked: f64 = series.iter().filter(|(t, _)| *t < now).map(|s| s.1).sum::<f64>();
@@ -108,7 +109,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
                     (step_chart(&m.model, &series, m.gpus as f64, scale, &s.tz, now, "GPUs"))
                     p.help { "Past " (DAYS_BEFORE) " days: " strong { (format!("{:.0}%", 100.0 * booked / past_hours / m.gpus as f64)) } " of capacity booked on average." }
                 }
-            }
+            } }
         }
     };
     page(&s, Nav::Usage, "Utilisation", body).into_response()

@@ -3,6 +3,8 @@
 
 mod authz;
 mod bookings;
+mod browser;
+mod console;
 mod definitions;
 mod harness;
 mod race;
