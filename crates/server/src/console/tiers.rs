@@ -44,7 +44,9 @@ pub(crate) fn tiers(defs: &Definitions, catalog: &Catalog, project: &str) -> Vec
         })
         .collect();
     let models: std::collections::BTreeSet<&model::ModelKey> = defs.fleet.gpus().map(|g| &g.model).collect();
-    for m in models {
+    // Whole GPUs and profiles only of the models the project has quota for.
+    let quota = |m: &model::ModelKey| defs.projects.get(project).is_some_and(|p| p.quotas.contains_key(m));
+    for m in models.into_iter().filter(|m| quota(m)) {
         let Some(gm) = catalog.get(m.as_str()) else { continue };
         let mut shapes = vec![ShapeKey::whole(m)];
         if let Some(geo) = &gm.mig {

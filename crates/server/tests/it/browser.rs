@@ -169,7 +169,7 @@ fn a_member_books_a_slice_from_the_calendar_then_cancels_it() {
         c.wait().for_element(Locator::Css("#verdict ul.reasons")).await.unwrap();
         c.find(Locator::Id("book-submit")).await.unwrap().click().await.unwrap();
         let refusal = text(&c, ".refusal").await;
-        assert!(refusal.contains("cannot be made"), "{refusal}");
+        assert!(refusal.contains("cannot be booked") && refusal.contains("exceeds-nominal"), "{refusal}");
         assert!(text(&c, ".refusal ul.reasons").await.len() > 10, "the reasons are listed");
         shot(&c, "05-refused").await;
         c.close().await.unwrap();
@@ -180,13 +180,17 @@ fn a_member_books_a_slice_from_the_calendar_then_cancels_it() {
         let (c, _profile) = session(&d).await;
         sign_in(&c, &url, &h.admin).await;
         for (path, name, css) in [
-            ("/console?view=day&date=2026-11-23", "06-calendar-day", "#grid"),
+            ("/console?view=day&date=2026-11-23&project=team-b&mode=opportunistic", "06-calendar-day", "#grid"),
             ("/console/fleet", "07-fleet", "svg.layout"),
             ("/console/projects", "08-projects", "figure.chart"),
             ("/console/usage", "09-utilisation", "figure.chart"),
         ] {
             c.goto(&format!("{url}{path}")).await.unwrap();
             c.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{path}: {e}"));
+            // On the fleet, the node where the bookings are.
+            c.execute(r#"document.querySelector('[aria-label="node dgx-h100-a"]')?.scrollIntoView()"#, vec![])
+                .await
+                .unwrap();
             shot(&c, name).await;
         }
         assert!(text(&c, "main").await.contains("H100-80GB"));
