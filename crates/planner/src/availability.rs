@@ -15,8 +15,14 @@ impl Planner {
     /// booking that many succeeds and one more fails (PRODUCT.md invariant 4), because both take the same
     /// single-device steps.
     pub fn availability(&self, req: &Request, now: Instant) -> Result<u32, Vec<Reason>> {
+        self.availability_up_to(req, now, MAX_COUNTED)
+    }
+
+    /// [`Self::availability`], counting no further than `cap` (a calendar that shows "50+" need not count
+    /// a thousand free slices).
+    pub fn availability_up_to(&self, req: &Request, now: Instant, cap: u32) -> Result<u32, Vec<Reason>> {
         let ctx = self.context(&Request { count: 1, ..req.clone() }, now)?;
-        let cap = self.defs.projects[&req.project].limits.max_devices.unwrap_or(MAX_COUNTED).min(MAX_COUNTED);
+        let cap = self.defs.projects[&req.project].limits.max_devices.unwrap_or(MAX_COUNTED).min(MAX_COUNTED).min(cap);
         let mut work = Work::default();
         let mut k = 0;
         while k < cap && self.place_one(&ctx, &mut work, now).is_ok() {
@@ -32,6 +38,19 @@ impl Planner {
         want: &Want,
         range: Window,
         step_s: i64,
+        mode: Mode,
+        now: Instant,
+    ) -> Result<Vec<(Window, u32)>, Vec<Reason>> {
+        self.availability_slots_up_to(project, want, range, (step_s, MAX_COUNTED), mode, now)
+    }
+
+    /// [`Self::availability_slots`] with `(step_s, cap)`: each slot counted no further than `cap`.
+    pub fn availability_slots_up_to(
+        &self,
+        project: &str,
+        want: &Want,
+        range: Window,
+        (step_s, cap): (i64, u32),
         mode: Mode,
         now: Instant,
     ) -> Result<Vec<(Window, u32)>, Vec<Reason>> {
@@ -56,7 +75,7 @@ impl Planner {
                     mode,
                     priority: None,
                 };
-                self.availability(&req, now).unwrap_or(0)
+                self.availability_up_to(&req, now, cap).unwrap_or(0)
             };
             out.push((slot, n));
             t = t.plus(step_s);

@@ -2,7 +2,7 @@
 //! `POST /api/v1/bookings?dry_run=true`), and the booking itself.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
@@ -10,7 +10,7 @@ use api::rest::{BookingRequest, DecisionView, ReasonView};
 
 use super::calendar::{CalQuery, calendar, render};
 use super::layout::badge;
-use super::session::Session;
+use super::session::{Posted, Session};
 use super::tiers::Tier;
 use crate::engine::book::Booked;
 use crate::error::AppError;
@@ -26,6 +26,12 @@ pub(crate) struct BookForm {
     pub(crate) start: Option<String>,
     pub(crate) end: Option<String>,
     pub(crate) mode: Option<String>,
+}
+
+impl super::session::Csrf for BookForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
 }
 
 impl BookForm {
@@ -112,15 +118,7 @@ pub(crate) fn form_panel(
 }
 
 /// `POST /console/verdict`: what booking the form would decide, as a fragment.
-pub(crate) async fn verdict(
-    State(st): State<AppState>,
-    s: Session,
-    headers: HeaderMap,
-    axum::Form(f): axum::Form<BookForm>,
-) -> Response {
-    if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
-        return r.into_response();
-    }
+pub(crate) async fn verdict(State(st): State<AppState>, Posted(s, f): Posted<BookForm>) -> Response {
     let req = match f.request(&s) {
         Ok(r) => r,
         // An incomplete form is not an error yet: say what is missing.
@@ -187,15 +185,7 @@ fn refusal(s: &Session, e: &AppError) -> Markup {
 
 /// `POST /console/book`: books, then shows the booking under My bookings; a refusal re-shows the form
 /// with the reasons.
-pub(crate) async fn book(
-    State(st): State<AppState>,
-    s: Session,
-    headers: HeaderMap,
-    axum::Form(f): axum::Form<BookForm>,
-) -> Response {
-    if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
-        return r.into_response();
-    }
+pub(crate) async fn book(State(st): State<AppState>, Posted(s, f): Posted<BookForm>) -> Response {
     let outcome = match f.request(&s) {
         Err(e) => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e)),
         Ok(req) => {

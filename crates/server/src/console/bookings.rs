@@ -2,7 +2,6 @@
 //! the reason); cancelling.
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
@@ -10,7 +9,7 @@ use api::rest::BookingView;
 
 use super::book::placement;
 use super::layout::{Nav, badge, page};
-use super::session::Session;
+use super::session::{CsrfOnly, Posted, Session};
 use super::time::span;
 use crate::engine::book::parse_id;
 use crate::routes::AppState;
@@ -113,21 +112,11 @@ fn row(s: &Session, b: &BookingView, now: model::Instant) -> Markup {
     }
 }
 
-#[derive(serde::Deserialize)]
-pub(crate) struct CancelForm {
-    csrf: Option<String>,
-}
-
 pub(crate) async fn cancel(
     State(st): State<AppState>,
-    s: Session,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<CancelForm>,
+    Posted(s, _): Posted<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = s.check_csrf(&headers, f.csrf.as_deref()) {
-        return r.into_response();
-    }
     let Some(bid) = parse_id(&id) else {
         return super::error_page(&s, Nav::Bookings, &crate::error::AppError::not_found(format!("no booking {id}")));
     };

@@ -15,6 +15,10 @@ use super::tiers::{Tier, projects, tiers};
 use crate::error::AppError;
 use crate::routes::AppState;
 
+/// Cells count free devices up to this many and show more as "50+": counting every free slice of a large
+/// fleet for every hour of a week would make the page slow for no use.
+const SHOWN_UP_TO: u32 = 50;
+
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct CalQuery {
     pub(crate) project: Option<String>,
@@ -123,7 +127,7 @@ fn column(
     let window = Window::new(tz.midnight(day), tz.midnight(next)).map_err(|e| e.to_string())?;
     let cells = state
         .planner
-        .availability_slots(project, &tier.want, window, 3600, mode, now)
+        .availability_slots_up_to(project, &tier.want, window, (3600, SHOWN_UP_TO), mode, now)
         .map_err(|r| r.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("; "))?;
     Ok(Column { heading, tier: tier.key.clone(), today: day == today, cells })
 }
@@ -236,11 +240,15 @@ fn cell(s: &Session, cal: &Calendar, column: usize, w: Window, n: u32, max: u32)
     let now = w.contains(cal.now);
     let level = if n == 0 { 0 } else { 1 + (n * 3 - 1) / max };
     let class = format!("slot l{level}{}{}", if past { " past" } else { "" }, if now { " now" } else { "" });
-    let label = format!("{} to {}: {n} free", s.tz.show(w.start), s.tz.hour(w.end));
+    let label = format!("{} to {}: {} free", s.tz.show(w.start), s.tz.hour(w.end), shown(n));
     html! {
         button type="button" class=(class) data-col=(column) data-tier=(cal_tier(cal, column)) data-start=(s.tz.input(w.start)) data-end=(s.tz.input(w.end))
-            aria-label=(label) title=(label) disabled[past] { (n) }
+            aria-label=(label) title=(label) disabled[past] { (shown(n)) }
     }
+}
+
+fn shown(n: u32) -> String {
+    if n >= SHOWN_UP_TO { format!("{SHOWN_UP_TO}+") } else { n.to_string() }
 }
 
 fn cal_tier(cal: &Calendar, column: usize) -> &str {

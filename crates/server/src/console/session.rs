@@ -2,7 +2,7 @@
 //! page reads the principal from it as the API reads the bearer header. Forms carry a CSRF token derived
 //! from the session token, which another site can neither read nor forge.
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -64,11 +64,29 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-impl Session {
-    /// Refuses a form whose CSRF token is not this session's (`X-CSRF-Token` for htmx requests).
-    pub(crate) fn check_csrf(&self, headers: &HeaderMap, form: Option<&str>) -> Result<(), StaleForm> {
-        let sent = form.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
-        if sent == Some(self.csrf.as_str()) { Ok(()) } else { Err(StaleForm) }
+/// A form that carries the CSRF token of the page it came from (or sends it as `X-CSRF-Token`, as htmx does).
+pub(crate) trait Csrf {
+    fn csrf(&self) -> Option<&str>;
+}
+
+/// A form POSTed from a page of this session: the session and the form, once the CSRF token checks out.
+pub(crate) struct Posted<T>(pub(crate) Session, pub(crate) T);
+
+impl<T: serde::de::DeserializeOwned + Csrf + Send> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Posted<T>, Response> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let axum::Form(form) = axum::Form::<T>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let sent = form.csrf().map(str::to_string).or(header);
+        if sent.as_deref() != Some(session.csrf.as_str()) {
+            return Err(StaleForm.into_response());
+        }
+        Ok(Posted(session, form))
     }
 }
 
@@ -134,15 +152,19 @@ pub(crate) async fn sign_in(State(s): State<AppState>, axum::Form(f): axum::Form
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
+/// A form with nothing but its CSRF token (sign out, cancel).
 #[derive(serde::Deserialize)]
-pub(crate) struct CsrfForm {
+pub(crate) struct CsrfOnly {
     csrf: Option<String>,
 }
 
-pub(crate) async fn sign_out(session: Session, headers: HeaderMap, axum::Form(f): axum::Form<CsrfForm>) -> Response {
-    if let Err(r) = session.check_csrf(&headers, f.csrf.as_deref()) {
-        return r.into_response();
+impl Csrf for CsrfOnly {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
     }
+}
+
+pub(crate) async fn sign_out(_: Posted<CsrfOnly>) -> Response {
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     ([(header::SET_COOKIE, cookie)], Redirect::to("/console/sign-in")).into_response()
 }

@@ -15,7 +15,7 @@ pub(crate) struct Tz {
 
 impl Tz {
     pub(crate) fn from_headers(headers: &HeaderMap) -> Tz {
-        let name = super::session::cookie(headers, "tz").map(|v| v.replace("%2F", "/").replace("%2f", "/"));
+        let name = super::session::cookie(headers, "tz").map(percent_decode);
         name.and_then(|n| TimeZone::get(&n).ok().map(|zone| Tz { name: n, zone }))
             .unwrap_or_else(|| Tz { name: "UTC".into(), zone: TimeZone::UTC })
     }
@@ -57,6 +57,28 @@ impl Tz {
     }
 }
 
+/// `Etc%2FGMT%2B5` → `Etc/GMT+5`; a malformed escape is kept as it is (and then names no zone).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex =
+            b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// "3 h 15 min", for what is left of an active booking.
 pub(crate) fn span(seconds: i64) -> String {
     let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
@@ -84,6 +106,10 @@ mod tests {
         assert_eq!(tz.parse_input("start", "2026-11-23T09:00").unwrap(), "2026-11-23T08:00:00Z");
         assert!(tz.parse_input("start", "tomorrow").unwrap_err().starts_with("start: "));
         assert_eq!(Tz::from_headers(&HeaderMap::new()).name, "UTC");
+        h.insert("cookie", "tz=Etc%2FGMT%2B5".parse().unwrap());
+        assert_eq!(Tz::from_headers(&h).name, "Etc/GMT+5");
+        h.insert("cookie", "tz=Nowhere%2FAtAll%zz".parse().unwrap());
+        assert_eq!(Tz::from_headers(&h).name, "UTC", "an unknown zone reads as UTC");
         assert_eq!(span(3 * 3600 + 15 * 60), "3 h 15 min");
     }
 }
