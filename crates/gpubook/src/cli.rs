@@ -6,6 +6,7 @@ mod definitions;
 mod output;
 mod serve;
 mod service;
+mod simulate;
 mod when;
 
 use std::path::PathBuf;
@@ -68,6 +69,11 @@ enum Command {
     Validate(ManifestArgs),
     /// Prints the demo manifests, a starting point for your own.
     Demo,
+    /// Replays a demand trace through the planner under a packing policy (or all of them) and reports what
+    /// each serves.
+    Simulate(simulate::SimulateArgs),
+    /// Writes a synthetic demand trace (CSV) for `simulate`.
+    Trace(simulate::TraceArgs),
     /// Runs a planner scenario file (fleet, quotas, requests and expected answers) and prints what the
     /// planner decides; exits 1 when an expectation does not hold.
     Plan {
@@ -107,6 +113,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { command } => service::token(&client::Client::new(&cli.server)?, command),
         Command::Validate(args) => definitions::validate(&catalog, &args),
         Command::Plan { file, .. } => plan(&catalog, &file),
+        Command::Simulate(args) => simulate::simulate(&catalog, args),
+        Command::Trace(args) => simulate::trace(&catalog, args),
         Command::Demo => output::say(api::demo::MANIFEST),
     }
 }

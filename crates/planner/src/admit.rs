@@ -198,7 +198,10 @@ impl Planner {
                     continue;
                 }
                 hosted = true;
-                let cost = cal.fragmentation_cost(&res, &cal.overlapping(window, &t));
+                let cost = match self.config.packing {
+                    crate::Packing::LeastFragmentation => cal.fragmentation_cost(&res, &cal.overlapping(window, &t)),
+                    crate::Packing::FirstFit => 0,
+                };
                 let relayout = cal.needs_relayout(&res, &t, gap);
                 let better = best.as_ref().is_none_or(|(c, r, _)| (cost, relayout) < (*c, *r));
                 if better {
@@ -314,6 +317,7 @@ impl Planner {
                 };
                 (decision, Some(work))
             }
+            Err(reasons) if !self.config.search_not_before => (Decision::refused(Verdict::Never, reasons), None),
             Err(reasons) => {
                 let verdict = match self.earliest_start(&ctx, req.count, now) {
                     Some(t) => Verdict::NotBefore(t),

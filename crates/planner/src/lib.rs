@@ -19,5 +19,5 @@ mod steps;
 mod verdict;
 
 pub use availability::MAX_COUNTED;
-pub use state::{Config, Planner};
+pub use state::{Config, Packing, Planner};
 pub use verdict::{Decision, Move, Reason, Verdict};

@@ -18,11 +18,32 @@ pub struct Config {
     pub per_gpu_idle_gap_s: i64,
     /// How far ahead "not before" and earliest-window searches look.
     pub horizon_s: i64,
+    /// How a slot is chosen among those free.
+    pub packing: Packing,
+    /// Whether a refusal says when the request would first fit ("not before"). Simulations turn it off: a
+    /// refusal is then answered "never" at once.
+    pub search_not_before: bool,
+}
+
+/// How the planner chooses among free slots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Packing {
+    /// The slot that takes least room from larger profiles and whole GPUs (the FGD idea).
+    #[default]
+    LeastFragmentation,
+    /// The first free slot in fleet order: the baseline that fragmentation awareness is measured against.
+    FirstFit,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { quantum_s: 900, per_gpu_idle_gap_s: 0, horizon_s: 90 * 86_400 }
+        Config {
+            quantum_s: 900,
+            per_gpu_idle_gap_s: 0,
+            horizon_s: 90 * 86_400,
+            packing: Packing::default(),
+            search_not_before: true,
+        }
     }
 }
 

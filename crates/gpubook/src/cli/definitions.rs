@@ -11,7 +11,7 @@ use super::ManifestArgs;
 use super::output::{emit, table};
 
 /// Definitions from the files (or the demo), and the warnings resolving them gave.
-fn load(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<(Definitions, Vec<String>)> {
+pub(crate) fn load(catalog: &Catalog, args: &ManifestArgs) -> anyhow::Result<(Definitions, Vec<String>)> {
     if args.demo && !args.files.is_empty() {
         bail!("give either --demo or -f files, not both");
     }
