@@ -5,6 +5,7 @@ mod crash;
 mod definitions;
 mod server;
 mod service;
+mod simulate;
 
 use std::process::{Command, Output};
 
