@@ -1,5 +1,6 @@
 //! Planner integration tests: scenario files, property tests of the invariants, and a brute-force oracle.
 
+mod large;
 mod oracle;
 mod props;
 mod scenarios;
