@@ -462,9 +462,9 @@ impl Planner {
         self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(cap).find(|t| fits_at(*t))
     }
 
-    /// Large fleets: from `from` on, the hours the free-units index says a window could start in, earliest first; in each,
-    /// the openings of up to [`OPENING_GPUS`] GPUs it names, each verified by a full placement. Openings
-    /// are tried only once no later hour could give an earlier one.
+    /// Large fleets: from `from` on, the hours the free-units index says a window could start in, earliest
+    /// first; in each, the openings of up to [`OPENING_GPUS`] GPUs it names, each verified by a full
+    /// placement. Openings are tried only once no later hour could give an earlier one.
     fn earliest_by_index(
         &self,
         ctx: &Ctx,
