@@ -18,11 +18,8 @@ pub fn upper_bound(defs: &Definitions, catalog: &Catalog, rows: &[Row]) -> Resul
     if rows.len() > BOUND_MAX_REQUESTS {
         return Err(format!("no bound for more than {BOUND_MAX_REQUESTS} requests"));
     }
-    let mut capacity: BTreeMap<ModelKey, f64> = BTreeMap::new();
-    for g in defs.fleet.gpus() {
-        *capacity.entry(g.model.clone()).or_default() +=
-            f64::from(catalog.get(g.model.as_str()).map_or(1, |m| m.units()));
-    }
+    let capacity: BTreeMap<ModelKey, f64> =
+        crate::capacity(defs, catalog).into_iter().map(|(m, u)| (m, f64::from(u))).collect();
     let mut vars = ProblemVariables::new();
     // (row, model, slices per device there, the variable)
     let mut xs: Vec<(usize, ModelKey, f64, Variable)> = Vec::new();

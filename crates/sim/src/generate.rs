@@ -91,8 +91,7 @@ pub fn generate(knobs: &Knobs, defs: &Definitions, catalog: &Catalog) -> Result<
     if knobs.inference.is_empty() || knobs.training.is_empty() || knobs.projects.is_empty() {
         return Err("inference, training and projects each need at least one entry".into());
     }
-    let capacity: f64 =
-        defs.fleet.gpus().map(|g| f64::from(catalog.get(g.model.as_str()).map_or(1, |m| m.units()))).sum();
+    let capacity: f64 = crate::capacity(defs, catalog).values().map(|&u| f64::from(u)).sum();
     if capacity == 0.0 {
         return Err("the fleet has no GPUs".into());
     }
@@ -177,8 +176,7 @@ const MIN_SUBMIT_SPAN: f64 = 86_400.0;
 /// The offered load of a trace: requested slice-hours (cheapest matching shape) over the fleet's capacity
 /// over the span from the first window start to the last window end.
 pub fn offered_load(rows: &[Row], defs: &Definitions, catalog: &Catalog) -> Result<f64, String> {
-    let capacity: f64 =
-        defs.fleet.gpus().map(|g| f64::from(catalog.get(g.model.as_str()).map_or(1, |m| m.units()))).sum();
+    let capacity: f64 = crate::capacity(defs, catalog).values().map(|&u| f64::from(u)).sum();
     let mut offered = 0.0;
     for r in rows {
         let want = match &r.want {

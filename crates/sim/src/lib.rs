@@ -15,3 +15,15 @@ pub use generate::{Knobs, generate, offered_load};
 pub use policy::Policy;
 pub use replay::{Report, SizeCount, replay};
 pub use trace::{HEADER, Row, TraceError, parse, write};
+
+use std::collections::BTreeMap;
+
+/// The memory-slice units of every GPU of the fleet, summed per model: the capacity a trace is measured
+/// against.
+pub(crate) fn capacity(defs: &model::Definitions, catalog: &model::Catalog) -> BTreeMap<model::ModelKey, u32> {
+    let mut out: BTreeMap<model::ModelKey, u32> = BTreeMap::new();
+    for g in defs.fleet.gpus() {
+        *out.entry(g.model.clone()).or_default() += catalog.get(g.model.as_str()).map_or(1, |m| m.units());
+    }
+    out
+}

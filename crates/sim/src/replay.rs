@@ -123,10 +123,7 @@ pub fn replay(
         _ => (Instant(0), Instant(0)),
     };
     let span_h = (end.0 - start.0) as f64 / 3600.0;
-    let mut capacity: BTreeMap<ModelKey, u32> = BTreeMap::new();
-    for g in defs.fleet.gpus() {
-        *capacity.entry(g.model.clone()).or_default() += catalog.get(g.model.as_str()).map_or(1, |m| m.units());
-    }
+    let capacity = crate::capacity(defs, catalog);
     let hours = ((end.0 - start.0 + 3599) / 3600).max(0) as usize;
     let mut held = Held { from: start.0, hours: capacity.keys().map(|m| (m.clone(), vec![0; hours])).collect() };
 
