@@ -8,7 +8,8 @@
 //! requests ask for a whole GPU for 48 hours or a 3g.40gb for 4 hours in the busy days (the answer is then
 //! "not before" the free days), or, for a project whose one-GPU quota is held on days 81 to 85, a 1g.10gb
 //! on those days (refused on quota; "not before" day 85).
-//! Memory per booking comes from a counting allocator around loading the calendar.
+//! Memory per booking comes from a counting allocator around loading the calendar (`Planner::restore_all`,
+//! as the server loads its database).
 
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,6 +116,7 @@ fn load(gpus: u32, rng: &mut Rng) -> (Planner, usize) {
     let mut planner = Planner::new(catalog.clone(), definitions(gpus), Config::default());
     let ids: Vec<GpuId> = planner.definitions().fleet.gpus().map(|g| g.id.clone()).collect();
     let mut next = 1u64;
+    let mut all: Vec<Booking> = Vec::new();
     for id in ids {
         let mut t = T0;
         while t < T0 + 80 * DAY {
@@ -147,7 +149,7 @@ fn load(gpus: u32, rng: &mut Rng) -> (Planner, usize) {
                     created: Instant(T0 - DAY),
                     ended: None,
                 };
-                planner.restore(booking).expect("synthetic bookings are valid");
+                all.push(booking);
                 next += 1;
             }
             t = end;
@@ -168,7 +170,10 @@ fn load(gpus: u32, rng: &mut Rng) -> (Planner, usize) {
     };
     let devices = vec![Device { gpu, shape, slot: Slot::Whole }];
     let booking = Booking { id: BookingId(next), request, priority: 0, devices, created: Instant(T0), ended: None };
-    planner.restore(booking).expect("the quota booking is valid");
+    all.push(booking);
+    // As the server loads its database: all at once, the free-units index built once at the end.
+    let refused = planner.restore_all(all);
+    assert!(refused.is_empty(), "synthetic bookings are valid: {refused:?}");
     (planner, next as usize)
 }
 

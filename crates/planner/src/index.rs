@@ -59,6 +59,11 @@ impl ModelIndex {
         Some(ModelIndex { gpus, masks: cells, rows: BTreeMap::new() })
     }
 
+    /// Forgets every row, to be built again.
+    pub(crate) fn clear(&mut self) {
+        self.rows.clear();
+    }
+
     /// Where `mask` is among the model's slot masks.
     pub(crate) fn mask_index(&self, mask: u32) -> Option<usize> {
         self.masks.iter().position(|m| u32::from(*m) == mask)

@@ -61,6 +61,9 @@ pub struct Planner {
     pub(crate) pos: Vec<usize>,
     /// The free-units index of each model whose GPUs have at most 16 units.
     pub(crate) index: BTreeMap<ModelKey, ModelIndex>,
+    /// While [`Planner::restore_all`] loads, reservations go to the calendars only; the index is built once
+    /// at the end.
+    index_deferred: bool,
     pub(crate) bookings: BTreeMap<BookingId, Booking>,
     pub(crate) ledger: Ledger,
     /// Holding opportunistic bookings: the only ones preemption looks at.
@@ -122,6 +125,7 @@ impl Planner {
             by_model,
             pos,
             index,
+            index_deferred: false,
             bookings: BTreeMap::new(),
             ledger,
             opportunistic: Default::default(),
@@ -151,12 +155,10 @@ impl Planner {
 
     /// Adds a booking that was decided before (loaded from storage), as it is.
     pub fn restore(&mut self, booking: Booking) -> Result<(), String> {
-        if self.bookings.contains_key(&booking.id) {
-            return Err(format!("booking {} is already loaded", booking.id));
-        }
+        self.restorable(&booking)?;
         if booking.holds() {
             for (i, d) in booking.devices.iter().enumerate() {
-                let g = *self.by_id.get(&d.gpu).ok_or_else(|| format!("booking {}: no GPU {}", booking.id, d.gpu))?;
+                let g = self.by_id[&d.gpu];
                 let mask = self.gpus[g].mask_of(d.slot);
                 self.hold(
                     g,
@@ -168,6 +170,74 @@ impl Planner {
         self.next_id = self.next_id.max(booking.id.0 + 1);
         self.insert_booking(booking);
         Ok(())
+    }
+
+    /// Why a booking cannot be restored (a second copy, a GPU the fleet no longer has), checked before
+    /// anything is changed.
+    fn restorable(&self, booking: &Booking) -> Result<(), String> {
+        if self.bookings.contains_key(&booking.id) {
+            return Err(format!("booking {} is already loaded", booking.id));
+        }
+        if booking.holds()
+            && let Some(d) = booking.devices.iter().find(|d| !self.by_id.contains_key(&d.gpu))
+        {
+            return Err(format!("booking {}: no GPU {}", booking.id, d.gpu));
+        }
+        Ok(())
+    }
+
+    /// [`Self::restore`] for many bookings, as loading from storage does: the free-units index is built once,
+    /// GPU by GPU, instead of booking by booking. Returns the bookings that could not be restored, and why.
+    pub fn restore_all(&mut self, bookings: impl IntoIterator<Item = Booking>) -> Vec<(Booking, String)> {
+        self.index_deferred = true;
+        let mut refused = Vec::new();
+        for b in bookings {
+            match self.restorable(&b) {
+                Ok(()) => self.restore(b).expect("checked as restorable"),
+                Err(e) => refused.push((b, e)),
+            }
+        }
+        self.index_deferred = false;
+        self.rebuild_index();
+        refused
+    }
+
+    /// Builds every model's index from the calendars: per GPU, the hours its reservations cover whole take
+    /// their units; the hours one only touches are read exactly from the calendar.
+    fn rebuild_index(&mut self) {
+        for (model, members) in &self.by_model {
+            let Some(index) = self.index.get_mut(model) else { continue };
+            index.clear();
+            for &g in members {
+                let cal = &self.gpus[g];
+                let res = cal.reservations();
+                let (Some(first), Some(last)) = (
+                    res.iter().map(|r| row_of(r.window.start)).min(),
+                    res.iter().map(|r| row_of(r.window.end.plus(-1))).max(),
+                ) else {
+                    continue;
+                };
+                // (held at some instant, held throughout, touched by a reservation that does not cover it)
+                let mut hours = vec![(0u32, 0u32, false); (last - first + 1) as usize];
+                for r in res {
+                    for row in row_of(r.window.start)..=row_of(r.window.end.plus(-1)) {
+                        let hour = row_window(row);
+                        let h = &mut hours[(row - first) as usize];
+                        if r.window.start <= hour.start && hour.end <= r.window.end {
+                            h.0 |= r.mask;
+                            h.1 |= r.mask;
+                        } else {
+                            h.2 = true;
+                        }
+                    }
+                }
+                for (k, (some, all, partial)) in hours.into_iter().enumerate() {
+                    let row = first + k as i64;
+                    let (some, all) = if partial { cal.held(row_window(row)) } else { (some, all) };
+                    index.set(row, self.pos[g], some as Cell, all as Cell);
+                }
+            }
+        }
     }
 
     pub(crate) fn insert_booking(&mut self, booking: Booking) {
@@ -225,6 +295,9 @@ impl Planner {
     pub(crate) fn hold(&mut self, g: usize, res: Res) {
         let (w, mask) = (res.window, res.mask);
         self.gpus[g].insert(res);
+        if self.index_deferred {
+            return;
+        }
         let model = &self.gpus[g].gpu.model;
         let Some(index) = self.index.get_mut(model) else { return };
         let (cal, pos) = (&self.gpus[g], self.pos[g]);

@@ -94,6 +94,18 @@ fn planner(gpus: u32) -> Planner {
     Planner::new(Catalog::builtin(), defs, Config::default())
 }
 
+/// Every row that holds something: (units at some instant, units throughout, free counts, open counts).
+type Rows = BTreeMap<i64, (Vec<Cell>, Vec<Cell>, Vec<u32>, Vec<u32>)>;
+
+fn rows(p: &Planner) -> Rows {
+    let ix = &p.index[&ModelKey("H100-80GB".into())];
+    ix.rows
+        .iter()
+        .filter(|(_, r)| r.some.iter().chain(&r.all).any(|c| *c != 0))
+        .map(|(k, r)| (*k, (r.some.clone(), r.all.clone(), r.free.clone(), r.open.clone())))
+        .collect()
+}
+
 /// The index as it would be built from the calendars alone.
 fn rebuilt(p: &Planner) -> BTreeMap<(i64, usize), (Cell, Cell)> {
     let mut out = BTreeMap::new();
@@ -141,6 +153,11 @@ proptest! {
             }
         }
         prop_assert!(expected.keys().all(|(row, _)| ix.rows.contains_key(row)));
+        // Loading the same bookings at once builds the same index GPU by GPU.
+        let mut loaded = planner(3);
+        let refused = loaded.restore_all(p.bookings().cloned());
+        prop_assert!(refused.is_empty());
+        prop_assert_eq!(rows(&loaded), rows(&p));
         let mut held = Vec::new();
         for (start, len) in probes {
             let win = w(start * q, (start + len) * q);

@@ -145,12 +145,11 @@ impl State {
             b.ended = Some(Status::Preempted { by: None, reason: format!("the fleet or quotas changed: {reason}") });
             ended.insert(b.id, b);
         }
-        for b in live.iter().chain(past.iter()) {
-            let b = ended.remove(&b.id).unwrap_or_else(|| (*b).clone());
-            if let Err(e) = planner.restore(b.clone()) {
-                tracing::info!(booking = %b.id, "archived: {e}");
-                archive.insert(b.id, b);
-            }
+        let bookings: Vec<Booking> =
+            live.iter().chain(past.iter()).map(|b| ended.remove(&b.id).unwrap_or_else(|| (*b).clone())).collect();
+        for (b, e) in planner.restore_all(bookings) {
+            tracing::info!(booking = %b.id, "archived: {e}");
+            archive.insert(b.id, b);
         }
         (planner, archive, violations)
     }

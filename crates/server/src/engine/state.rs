@@ -69,14 +69,15 @@ impl State {
         let (defs, warnings) = resolve_docs(&docs, &catalog).map_err(|e| e.to_string())?;
         let mut planner = Planner::new(catalog.clone(), defs, config.clone());
         let mut archive = BTreeMap::new();
+        let mut stored = Vec::with_capacity(snapshot.bookings.len());
         for row in &snapshot.bookings {
             let record: BookingRecord =
                 serde_json::from_str(&row.doc).map_err(|e| format!("booking {}: stored document: {e}", row.id))?;
-            let booking = record.to_booking(&catalog)?;
-            if let Err(e) = planner.restore(booking.clone()) {
-                tracing::warn!(booking = %booking.id, "kept out of the calendar: {e}");
-                archive.insert(booking.id, booking);
-            }
+            stored.push(record.to_booking(&catalog)?);
+        }
+        for (booking, e) in planner.restore_all(stored) {
+            tracing::warn!(booking = %booking.id, "kept out of the calendar: {e}");
+            archive.insert(booking.id, booking);
         }
         if let Err(e) = planner.check_invariants() {
             tracing::warn!("the stored calendar breaks an invariant: {e}");
