@@ -10,7 +10,7 @@ use model::{Instant, Mode, Window};
 
 use super::book::{BookForm, form_panel};
 use super::layout::{Nav, page};
-use super::session::Session;
+use super::session::{Session, url_encode};
 use super::tiers::{Tier, projects, tiers};
 use crate::error::AppError;
 use crate::routes::AppState;
@@ -139,7 +139,7 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
     let tier_key = cal.tier.as_ref().map(|t| t.key.clone()).unwrap_or_default();
     let mode = cal.mode.as_str();
     let link = |view: &str, date: &str| {
-        format!("/console?project={}&tier={}&view={view}&date={date}&mode={mode}", cal.project, url(&tier_key))
+        format!("/console?project={}&tier={}&view={view}&date={date}&mode={mode}", cal.project, url_encode(&tier_key))
     };
     let (step, view) = if day_view { (1, "day") } else { (7, "week") };
     let shift = |days: i64| {
@@ -253,8 +253,4 @@ fn shown(n: u32) -> String {
 
 fn cal_tier(cal: &Calendar, column: usize) -> &str {
     cal.columns.as_ref().ok().and_then(|c| c.get(column)).map_or("", |c| c.tier.as_str())
-}
-
-fn url(s: &str) -> String {
-    s.replace('%', "%25").replace('/', "%2F").replace(':', "%3A").replace(' ', "%20")
 }

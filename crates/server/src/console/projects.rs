@@ -51,15 +51,9 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
                         .into_iter()
                         .map(|(t, v)| (t, v / units))
                         .collect();
-                    let at_now = hourly(
-                        mine.iter().copied(),
-                        &state.catalog,
-                        &q.model,
-                        model::Window {
-                            start: Instant(now.0 - now.0.rem_euclid(3600)),
-                            end: Instant(now.0 - now.0.rem_euclid(3600) + 3600),
-                        },
-                    );
+                    // The series runs hour by hour from an hour boundary; the hour holding now is one of them.
+                    let hour = Instant(now.0.div_euclid(3600) * 3600);
+                    let at_now = series.iter().find(|(t, _)| *t == hour).map_or(0.0, |x| x.1);
                     out.push(QuotaUse {
                         project: name.clone(),
                         cohort: p.cohort.clone(),
@@ -68,7 +62,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
                         borrowing_limit: q.borrowing_limit.map(gpus),
                         lending_limit: q.lending_limit.map(gpus),
                         series,
-                        now: at_now.first().map_or(0.0, |x| x.1 / units),
+                        now: at_now,
                     });
                 }
             }

@@ -175,7 +175,8 @@ pub(crate) fn forbidden(session: &Session, nav: Nav, what: &str) -> Response {
     (StatusCode::FORBIDDEN, super::layout::page(session, nav, "Not allowed", body)).into_response()
 }
 
-fn url_encode(s: &str) -> String {
+/// Percent-encodes a query value (or a path, keeping its slashes).
+pub(crate) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
