@@ -32,6 +32,9 @@ pub struct BookingRecord {
     pub preempted_by: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When it was cancelled or preempted (Unix seconds); absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -71,6 +74,7 @@ impl BookingRecord {
             ended,
             preempted_by,
             reason,
+            ended_at: b.ended_at.map(|t| t.0),
         }
     }
 
@@ -108,6 +112,7 @@ impl BookingRecord {
             devices,
             created: Instant(self.created),
             ended,
+            ended_at: self.ended_at.map(Instant),
         })
     }
 }

@@ -122,6 +122,8 @@ pub struct Booking {
     pub created: Instant,
     /// Cancelled or preempted; `None` while the booking holds its devices.
     pub ended: Option<Status>,
+    /// When it was cancelled or preempted: Kubernetes objects drain from then on.
+    pub ended_at: Option<Instant>,
 }
 
 impl Booking {
@@ -137,6 +139,16 @@ impl Booking {
     /// Whether it has started at `now`: then it never moves and is never re-placed.
     pub fn started(&self, now: Instant) -> bool {
         self.request.window.start <= now
+    }
+
+    /// When the booking stops holding its devices: its window's end, or when it was cancelled or preempted.
+    pub fn released_at(&self) -> Instant {
+        match (&self.ended, self.ended_at) {
+            (None, _) => self.request.window.end,
+            (Some(_), Some(at)) => at.min(self.request.window.end),
+            // Ended before the time was recorded: treat it as never having started.
+            (Some(_), None) => self.request.window.start.min(self.created),
+        }
     }
 
     pub fn status(&self, now: Instant) -> Status {

@@ -346,7 +346,7 @@ impl Planner {
     fn commit(&mut self, id: BookingId, req: &Request, decision: &Decision, work: Work, now: Instant) {
         for v in &work.victims {
             let reason = format!("reclaimed for reserved booking {id} of project {}", req.project);
-            self.release(*v, Status::Preempted { by: Some(id), reason }).expect("victims hold their devices");
+            self.release(*v, Status::Preempted { by: Some(id), reason }, now).expect("victims hold their devices");
         }
         for m in &work.moves {
             let b = self.bookings.get_mut(&m.booking).expect("moved bookings exist");
@@ -366,6 +366,7 @@ impl Planner {
             devices: decision.devices.clone(),
             created: now,
             ended: None,
+            ended_at: None,
         };
         for (i, d) in booking.devices.iter().enumerate() {
             let g = self.by_id[&d.gpu];

@@ -265,7 +265,7 @@ impl Planner {
     }
 
     /// Releases a booking's devices and quota and records how it ended.
-    pub(crate) fn release(&mut self, id: BookingId, ended: Status) -> Result<(), String> {
+    pub(crate) fn release(&mut self, id: BookingId, ended: Status, at: Instant) -> Result<(), String> {
         let b = self.bookings.get(&id).ok_or_else(|| format!("no booking {id}"))?.clone();
         if !b.holds() {
             return Err(format!("booking {id} is already {}", b.ended.as_ref().map_or("", Status::as_str)));
@@ -276,7 +276,9 @@ impl Planner {
             }
             self.ledger.apply(&self.change(&b, &d.shape, -1));
         }
-        self.bookings.get_mut(&id).expect("present").ended = Some(ended);
+        let b = self.bookings.get_mut(&id).expect("present");
+        b.ended = Some(ended);
+        b.ended_at = Some(at);
         self.opportunistic.remove(&id);
         Ok(())
     }
@@ -287,7 +289,7 @@ impl Planner {
         if b.holds() && now >= b.window().end {
             return Err(format!("booking {id} has completed"));
         }
-        self.release(id, Status::Cancelled)
+        self.release(id, Status::Cancelled, now)
     }
 
     /// Adds a reservation to GPU `g`'s calendar and index. Hours the window covers only gain its units;

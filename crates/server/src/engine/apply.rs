@@ -143,6 +143,7 @@ impl State {
         for (b, reason) in &violations {
             let mut b = b.clone();
             b.ended = Some(Status::Preempted { by: None, reason: format!("the fleet or quotas changed: {reason}") });
+            b.ended_at = Some(now);
             ended.insert(b.id, b);
         }
         let bookings: Vec<Booking> =
