@@ -170,7 +170,15 @@ fn load(gpus: u32, rng: &mut Rng) -> (Planner, usize) {
         priority: None,
     };
     let devices = vec![Device { gpu, shape, slot: Slot::Whole }];
-    let booking = Booking { id: BookingId(next), request, priority: 0, devices, created: Instant(T0), ended: None, ended_at: None };
+    let booking = Booking {
+        id: BookingId(next),
+        request,
+        priority: 0,
+        devices,
+        created: Instant(T0),
+        ended: None,
+        ended_at: None,
+    };
     all.push(booking);
     // As the server loads its database: all at once, the free-units index built once at the end.
     let refused = planner.restore_all(all);

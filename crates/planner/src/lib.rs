@@ -10,6 +10,7 @@ mod calendar;
 mod check;
 mod hosts;
 mod index;
+mod plan;
 mod preempt;
 mod quota;
 mod repack;
@@ -19,5 +20,6 @@ mod steps;
 mod verdict;
 
 pub use availability::MAX_COUNTED;
+pub use plan::LayoutEpoch;
 pub use state::{Config, Packing, Planner};
 pub use verdict::{Decision, Move, Reason, Verdict};

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use model::{
-    BookingId, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Project, Quota,
-    Reconfiguration, Request, ShapeKey, Slices, Status, Want, Window,
+    BookingId, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Placement,
+    Project, Quota, Reconfiguration, Request, ShapeKey, Slices, Slot, Status, Want, Window,
 };
 use planner::{Config, Planner};
 use proptest::prelude::*;
@@ -144,6 +144,41 @@ fn request(planner: &Planner, op: &Op, now: Instant) -> Option<Request> {
     })
 }
 
+/// Every per-gpu GPU's planned layouts are valid, hold every device booked in their epoch, and epochs are
+/// apart by at least the idle gap.
+fn plan_is_sound(planner: &Planner) -> Result<(), String> {
+    let gap = planner.config().per_gpu_idle_gap_s;
+    for gpu in planner.definitions().fleet.gpus().filter(|g| g.reconfiguration == Reconfiguration::PerGpu) {
+        let plan = planner.layout_plan(&gpu.id, Instant(0));
+        for pair in plan.windows(2) {
+            if pair[1].window.start < pair[0].window.end.plus(gap) {
+                return Err(format!("GPU {}: epochs {:?} closer than the gap", gpu.id, pair));
+            }
+        }
+        let geometry = planner.catalog().get(gpu.model.as_str()).and_then(|m| m.mig.clone());
+        for epoch in &plan {
+            if let (Some(layout), Some(g)) = (&epoch.layout, &geometry) {
+                g.validate(layout).map_err(|e| format!("GPU {}: {e}", gpu.id))?;
+            }
+            for b in planner.bookings().filter(|b| b.holds() && b.window().overlaps(&epoch.window)) {
+                for d in b.devices.iter().filter(|d| d.gpu == gpu.id) {
+                    let held = match (d.slot, &epoch.layout) {
+                        (Slot::Whole, None) => true,
+                        (Slot::Mig { profile, start }, Some(l)) => {
+                            l.placements().contains(&Placement { profile, start })
+                        }
+                        _ => false,
+                    };
+                    if !held {
+                        return Err(format!("GPU {}: booking {} is not in its epoch's layout", gpu.id, b.id));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn quotas() -> impl Strategy<Value = Vec<(u32, Option<u32>, Option<u32>)>> {
     prop::collection::vec((0..3u32, prop::option::of(0..3u32), prop::option::of(0..3u32)), 3)
 }
@@ -181,6 +216,7 @@ proptest! {
                 }
             }
             prop_assert!(planner.check_invariants().is_ok(), "{:?} after {:?}", planner.check_invariants(), op);
+            prop_assert_eq!(plan_is_sound(&planner), Ok(()));
             for (id, old) in &before {
                 let new = planner.booking(*id).unwrap();
                 if old.holds() && old.started(now) && new.holds() {

@@ -75,7 +75,6 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
 }
 
 fn rows(state: &crate::engine::state::State, now: Instant) -> Vec<GpuRow> {
-    let gap = state.config.per_gpu_idle_gap_s;
     let horizon = Window {
         start: Instant(now.0.div_euclid(3600) * 3600),
         end: Instant(now.0.div_euclid(3600) * 3600 + HOURS * 3600),
@@ -133,35 +132,27 @@ fn rows(state: &crate::engine::state::State, now: Instant) -> Vec<GpuRow> {
             });
         }
     }
-    for r in rows.iter_mut().filter(|r| r.mode == Reconfiguration::PerGpu) {
-        r.changes = planned_changes(r, gap, horizon);
+    for (r, g) in rows.iter_mut().zip(state.defs().fleet.gpus()) {
+        r.changes = planned_changes(state, g, horizon);
     }
     rows
 }
 
-/// Per-gpu GPUs run one layout per busy epoch (bookings closer than the idle gap): where an epoch's
-/// instances differ from the layout before it, the GPU is reconfigured at the epoch's start.
-fn planned_changes(r: &GpuRow, gap: i64, horizon: Window) -> Vec<(Instant, String)> {
-    let mut held: Vec<&Held> = r.held.iter().collect();
-    held.sort_by_key(|h| h.window.start);
-    let mut epochs: Vec<(Window, BTreeSet<(Units, String)>)> = Vec::new();
-    for h in held {
-        match epochs.last_mut() {
-            Some((w, set)) if h.window.start.0 < w.end.0 + gap => {
-                w.end = w.end.max(h.window.end);
-                set.insert((h.units, h.label.clone()));
-            }
-            _ => epochs.push((h.window, [(h.units, h.label.clone())].into())),
-        }
-    }
-    let mut current: BTreeSet<(Units, String)> = r.declared.iter().map(|(p, u)| (*u, p.clone())).collect();
+/// The planner's layout changes of a per-gpu GPU inside the timeline: an epoch whose layout differs from
+/// the one before it is reconfigured ahead of its start (shown at the start).
+fn planned_changes(state: &crate::engine::state::State, g: &model::Gpu, horizon: Window) -> Vec<(Instant, String)> {
+    let geo = state.catalog.get(g.model.as_str()).and_then(|m| m.mig.clone());
+    let describe = |l: &Option<model::Layout>| match (l, &geo) {
+        (Some(l), Some(geo)) => l.describe(geo),
+        _ => "whole GPU".to_string(),
+    };
+    let mut current = g.layout.clone();
     let mut out = Vec::new();
-    for (w, set) in epochs {
-        if !set.is_subset(&current) && w.start >= horizon.start {
-            let names: Vec<String> = set.iter().map(|(u, p)| format!("{p}@{}", u.first)).collect();
-            out.push((w.start, names.join(" + ")));
+    for epoch in state.planner.layout_plan(&g.id, horizon.start) {
+        if epoch.layout != current && epoch.window.start >= horizon.start && epoch.window.start < horizon.end {
+            out.push((epoch.window.start, describe(&epoch.layout)));
         }
-        current = set;
+        current = epoch.layout;
     }
     out
 }
