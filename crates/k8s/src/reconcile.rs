@@ -1,0 +1,3 @@
+pub struct Backoff;
+pub struct Reconciler;
+pub struct Report;

@@ -1,0 +1,79 @@
+//! Planned MIG layouts of per-gpu GPUs for the GPU Operator's MIG manager: one mig-parted config per node
+//! (`version: v1`, counts per profile and GPU index), all in one ConfigMap, and each node's
+//! `nvidia.com/mig.config` label naming its config. The layout is the plan's at the instant rendered, so a
+//! GPU idle before an epoch already carries the epoch's layout (applied ahead of the window).
+//!
+//! A config is named after its content: a changed layout is a changed label, which is what the MIG
+//! manager acts on. mig-parted applies counts, not positions; GPUs of other modes are left out, so the
+//! MIG manager leaves them alone.
+
+use std::collections::BTreeMap;
+
+use planner::Planner;
+use serde_json::{Map, Value, json};
+
+use super::names::{MIG_CONFIG_LABEL, MIG_CONFIG_MAP, PREFIX, dns_label, manifest, meta};
+use crate::object::{Kind, Object};
+
+pub(super) fn mig_parted(planner: &Planner, at: model::Instant, namespace: &str) -> Vec<Object> {
+    let mut configs = Map::new();
+    let mut nodes = Vec::new();
+    for node in planner.definitions().fleet.nodes() {
+        let entries: Vec<Value> = node
+            .gpus
+            .iter()
+            .filter(|g| g.reconfiguration == model::Reconfiguration::PerGpu)
+            .map(|g| entry(planner, g, at))
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let content = Value::Array(entries);
+        let name = format!("{PREFIX}-{}-{:08x}", dns_label(&node.name), fnv1a(content.to_string().as_bytes()) as u32);
+        nodes.push(Object {
+            kind: Kind::Node,
+            namespace: None,
+            name: node.name.clone(),
+            body: json!({ "apiVersion": "v1", "kind": "Node",
+                          "metadata": { "name": node.name, "labels": { MIG_CONFIG_LABEL: name } } }),
+        });
+        configs.insert(name, content);
+    }
+    if configs.is_empty() {
+        return nodes;
+    }
+    let file = json!({ "version": "v1", "mig-configs": configs });
+    let text = serde_yaml::to_string(&file).expect("JSON values always serialise");
+    let map = Object {
+        kind: Kind::ConfigMap,
+        namespace: Some(namespace.to_string()),
+        name: MIG_CONFIG_MAP.to_string(),
+        body: manifest(
+            Kind::ConfigMap,
+            meta(MIG_CONFIG_MAP, Some(namespace), None),
+            json!({ "data": { "config.yaml": text } }),
+        ),
+    };
+    nodes.push(map);
+    nodes
+}
+
+/// One GPU's mig-parted entry: MIG off for a whole-GPU epoch, else its instance counts per profile.
+fn entry(planner: &Planner, gpu: &model::Gpu, at: model::Instant) -> Value {
+    let geometry = planner.catalog().get(gpu.model.as_str()).and_then(|m| m.mig.as_ref());
+    match (planner.planned_layout(&gpu.id, at), geometry) {
+        (Some(layout), Some(g)) => {
+            let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+            for p in layout.placements() {
+                *counts.entry(&g.profile(p.profile).name).or_default() += 1;
+            }
+            json!({ "devices": [gpu.id.index], "mig-enabled": true, "mig-devices": counts })
+        }
+        _ => json!({ "devices": [gpu.id.index], "mig-enabled": false }),
+    }
+}
+
+/// FNV-1a, 64 bits: a stable content hash (std's hashers may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}

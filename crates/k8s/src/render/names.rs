@@ -1,0 +1,99 @@
+//! Stable names and the labels that mark objects as gpubook's: the same state always renders the same
+//! names, so server-side apply updates objects in place and a GitOps diff shows only real changes.
+
+use model::{Booking, BookingId, ModelKey, ShapeKey};
+use serde_json::{Map, Value, json};
+
+use crate::object::Kind;
+
+pub(crate) const PREFIX: &str = "gpubook";
+/// The label every owned object carries; the reconciler lists by it to find what to delete.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gpubook");
+pub const BOOKING_LABEL: &str = "gpubook.io/booking";
+pub const PROJECT_LABEL: &str = "gpubook.io/project";
+/// The root of gpubook's Kueue cohort tree, where the shared ClusterQueue lives.
+pub(crate) const ROOT_COHORT: &str = "gpubook";
+pub(crate) const SHARED_QUEUE: &str = "gpubook-shared";
+pub(crate) const MIG_CONFIG_MAP: &str = "gpubook-mig-parted-config";
+pub(crate) const MIG_CONFIG_LABEL: &str = "nvidia.com/mig.config";
+pub(crate) const NS_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Lower case, `[a-z0-9-]` only, at most 63 characters, starting and ending alphanumeric.
+pub(crate) fn dns_label(s: &str) -> String {
+    let mapped: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let cut: String = mapped.chars().take(63).collect();
+    cut.trim_matches('-').to_string()
+}
+
+pub(crate) fn booking(id: BookingId) -> String {
+    format!("{PREFIX}-{id}")
+}
+
+pub(crate) fn flavor(model: &ModelKey) -> String {
+    format!("{PREFIX}-{}", dns_label(model.as_str()))
+}
+
+pub(crate) fn cohort(name: Option<&str>) -> String {
+    name.map_or_else(|| ROOT_COHORT.to_string(), |c| format!("{PREFIX}-{c}"))
+}
+
+pub(crate) fn size_class(size: &str) -> String {
+    format!("{PREFIX}-{size}")
+}
+
+pub(crate) fn priority_class(p: i32) -> String {
+    if p < 0 { format!("{PREFIX}-priority-minus-{}", p.unsigned_abs()) } else { format!("{PREFIX}-priority-{p}") }
+}
+
+/// The extended resource the NVIDIA device plugin advertises for a shape under the `mixed` MIG strategy.
+pub(crate) fn resource(shape: &ShapeKey) -> String {
+    match &shape.profile {
+        Some(p) => format!("nvidia.com/mig-{}", p.replace('+', ".")),
+        None => "nvidia.com/gpu".to_string(),
+    }
+}
+
+/// `metadata` of an owned object, with the booking's labels when it belongs to one.
+pub(crate) fn meta(name: &str, namespace: Option<&str>, booking: Option<&Booking>) -> Value {
+    let mut labels = Map::new();
+    labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+    if let Some(b) = booking {
+        labels.insert(BOOKING_LABEL.into(), b.id.to_string().into());
+        labels.insert(PROJECT_LABEL.into(), dns_label(&b.request.project).into());
+    }
+    let mut m = json!({ "name": name, "labels": labels });
+    if let Some(ns) = namespace {
+        m["namespace"] = ns.into();
+    }
+    m
+}
+
+/// A whole manifest: `apiVersion`, `kind`, `metadata`, then the fields of `rest`.
+pub(crate) fn manifest(kind: Kind, metadata: Value, rest: Value) -> Value {
+    let mut body = json!({ "apiVersion": kind.api_version(), "kind": kind.name(), "metadata": metadata });
+    if let (Some(b), Value::Object(r)) = (body.as_object_mut(), rest) {
+        b.extend(r);
+    }
+    body
+}
+
+/// A CEL string literal.
+pub(crate) fn cel_str(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_dns_labels() {
+        assert_eq!(dns_label("RTX-PRO-6000-Blackwell-96GB"), "rtx-pro-6000-blackwell-96gb");
+        assert_eq!(dns_label("-A_b.c-"), "a-b-c");
+        assert_eq!(dns_label(&"x".repeat(80)).len(), 63);
+        assert_eq!(priority_class(-3), "gpubook-priority-minus-3");
+        assert_eq!(resource(&ShapeKey::mig(&ModelKey("H100-80GB".into()), "1g.10gb+me")), "nvidia.com/mig-1g.10gb.me");
+        assert_eq!(cel_str("it's"), r"'it\'s'");
+    }
+}
