@@ -1,1 +1,167 @@
-//! placeholder
+//! Every rendered object validates against the upstream schemas in `../shared/schemas/`: the Kueue v1beta2
+//! CRDs, the OpenShift AI HardwareProfile CRD, and the resource.k8s.io/v1 JSON schemas of Kubernetes 1.34
+//! and 1.37; the mig-parted config against the format its parser accepts. Skipped, saying so, when the
+//! folder is absent; under CI it must be there.
+
+use std::path::{Path, PathBuf};
+
+use k8s::{Kind, Object, Options, render};
+use serde_json::{Value, json};
+
+use crate::fixture::{at, booked};
+
+fn shared() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "../shared/schemas is missing under CI");
+    eprintln!("skipped: {} is absent", dir.display());
+    None
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `openAPIV3Schema` of a CRD version, made strict as the API server's pruning is: an object schema
+/// with properties and no `additionalProperties` or `x-kubernetes-preserve-unknown-fields` takes no others.
+fn crd_schema(path: &Path, version: &str) -> Value {
+    let crd: Value = serde_yaml::from_str(&read(path)).expect("CRD YAML");
+    let v = crd["spec"]["versions"].as_array().unwrap().iter().find(|v| v["name"] == version).expect("version");
+    let mut schema = v["schema"]["openAPIV3Schema"].clone();
+    strict(&mut schema);
+    schema
+}
+
+fn strict(s: &mut Value) {
+    match s {
+        Value::Object(m) => {
+            let closed = m.contains_key("properties")
+                && !m.contains_key("additionalProperties")
+                && m.get("x-kubernetes-preserve-unknown-fields") != Some(&json!(true));
+            if closed {
+                m.insert("additionalProperties".into(), json!(false));
+            }
+            m.values_mut().for_each(strict);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strict),
+        _ => {}
+    }
+}
+
+fn check(validator: &jsonschema::Validator, o: &Object, against: &str) {
+    let errors: Vec<String> =
+        validator.iter_errors(&o.body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{} {} does not validate against {against}: {errors:#?}", o.kind, o.name);
+}
+
+fn rendered() -> Vec<Object> {
+    let p = booked();
+    let mut all = Vec::new();
+    for t in [0.5, 1.5, 2.05, 5.0, 7.0] {
+        all.extend(render(&p, at(t), &Options::default()));
+    }
+    all
+}
+
+#[test]
+fn kueue_and_hardware_profile_objects_validate_against_their_crds() {
+    let Some(dir) = shared() else { return };
+    let objects = rendered();
+    let crds = [
+        (Kind::Cohort, "kueue/kueue.x-k8s.io_cohorts.yaml", "v1beta2"),
+        (Kind::ResourceFlavor, "kueue/kueue.x-k8s.io_resourceflavors.yaml", "v1beta2"),
+        (Kind::WorkloadPriorityClass, "kueue/kueue.x-k8s.io_workloadpriorityclasses.yaml", "v1beta2"),
+        (Kind::ClusterQueue, "kueue/kueue.x-k8s.io_clusterqueues.yaml", "v1beta2"),
+        (Kind::LocalQueue, "kueue/kueue.x-k8s.io_localqueues.yaml", "v1beta2"),
+        (Kind::HardwareProfile, "opendatahub/infrastructure.opendatahub.io_hardwareprofiles.yaml", "v1"),
+    ];
+    for (kind, file, version) in crds {
+        let validator = jsonschema::validator_for(&crd_schema(&dir.join(file), version)).expect("schema compiles");
+        let of_kind: Vec<&Object> = objects.iter().filter(|o| o.kind == kind).collect();
+        assert!(!of_kind.is_empty(), "no {kind} rendered");
+        for o in of_kind {
+            check(&validator, o, file);
+        }
+    }
+}
+
+#[test]
+fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
+    let Some(dir) = shared() else { return };
+    let objects = rendered();
+    for version in ["v1.34.0", "v1.37.0"] {
+        let base = dir.join("kubernetes/resource.k8s.io-v1").join(version);
+        let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
+        let registry = jsonschema::Registry::new()
+            .add("https://kubernetes.io/api/_definitions.json", &defs)
+            .unwrap()
+            .prepare()
+            .unwrap();
+        for (kind, file) in [(Kind::DeviceClass, "deviceclass"), (Kind::ResourceClaimTemplate, "resourceclaimtemplate")]
+        {
+            let schema: Value = serde_json::from_str(&read(&base.join(format!("{file}-resource-v1.json")))).unwrap();
+            let validator = jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles");
+            let of_kind: Vec<&Object> = objects.iter().filter(|o| o.kind == kind).collect();
+            assert!(!of_kind.is_empty(), "no {kind} rendered");
+            for o in of_kind {
+                check(&validator, o, &format!("{version}/{file}"));
+            }
+        }
+    }
+}
+
+/// The validators catch what they should: a misspelt field and a wrong enum value fail.
+#[test]
+fn the_schema_checks_can_fail() {
+    let Some(dir) = shared() else { return };
+    let schema = crd_schema(&dir.join("kueue/kueue.x-k8s.io_clusterqueues.yaml"), "v1beta2");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let cq = rendered().into_iter().find(|o| o.kind == Kind::ClusterQueue).unwrap();
+    assert!(validator.is_valid(&cq.body));
+    let mut typo = cq.body.clone();
+    typo["spec"]["cohort"] = json!("v1beta1-name");
+    assert!(!validator.is_valid(&typo));
+    let mut bad = cq.body.clone();
+    bad["spec"]["stopPolicy"] = json!("Drain");
+    assert!(!validator.is_valid(&bad));
+}
+
+/// mig-parted's `version: v1` format (`api/spec/v1/spec.go`): exactly `version` and `mig-configs`; each entry
+/// `devices`, `mig-enabled` and, only when enabled, `mig-devices` of known profiles; every node label names
+/// a config of the ConfigMap.
+#[test]
+fn mig_parted_configs_follow_the_v1_format() {
+    let p = booked();
+    let catalog = p.catalog();
+    for t in [0.5, 1.5, 7.0] {
+        let objects = render(&p, at(t), &Options::default());
+        let map = objects.iter().find(|o| o.kind == Kind::ConfigMap).expect("a per-gpu fleet has a config");
+        let file: Value = serde_yaml::from_str(map.body["data"]["config.yaml"].as_str().unwrap()).unwrap();
+        let keys: Vec<&String> = file.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["mig-configs", "version"]);
+        assert_eq!(file["version"], "v1");
+        for node in objects.iter().filter(|o| o.kind == Kind::Node) {
+            let name = node.body["metadata"]["labels"]["nvidia.com/mig.config"].as_str().unwrap();
+            assert!(name.len() <= 63 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            let entries = file["mig-configs"][name].as_array().expect("the label names a config");
+            assert!(!entries.is_empty());
+            let fleet_node = p.definitions().fleet.node(&node.name).unwrap();
+            for e in entries {
+                let index = e["devices"][0].as_u64().unwrap() as u32;
+                let gpu = fleet_node.gpus.iter().find(|g| g.id.index == index).unwrap();
+                let geometry = catalog.get(gpu.model.as_str()).unwrap().mig.as_ref().unwrap();
+                match e["mig-enabled"].as_bool().unwrap() {
+                    true => {
+                        for (profile, count) in e["mig-devices"].as_object().unwrap() {
+                            let idx = geometry.find(profile).expect("a profile of the GPU's model");
+                            assert!(count.as_u64().unwrap() <= u64::from(geometry.profile(idx).max));
+                        }
+                    }
+                    false => assert!(e.get("mig-devices").is_none()),
+                }
+            }
+        }
+    }
+}
