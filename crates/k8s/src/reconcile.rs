@@ -1,3 +1,148 @@
-pub struct Backoff;
-pub struct Reconciler;
-pub struct Report;
+//! Makes a cluster match the rendered objects: server-side apply of each (forced, under one field manager),
+//! then deletion of the owned objects (found by the managed-by label) that are no longer rendered.
+//! Level-triggered: every pass compares with what the API server holds now, so the pass after a failure
+//! repairs whatever the failure left; applying an unchanged object changes nothing.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::{Client, ResourceExt};
+
+use crate::object::{Kind, Object};
+use crate::render::Options;
+use crate::render::names::MANAGED_BY;
+
+/// The field manager of every apply: gpubook owns the fields it renders and nothing else.
+pub const FIELD_MANAGER: &str = "gpubook";
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub applied: usize,
+    /// `Kind namespace/name` of each object deleted.
+    pub deleted: Vec<String>,
+    /// One line per failed call; the pass went on with the others.
+    pub errors: Vec<String>,
+}
+
+pub struct Reconciler {
+    client: Client,
+    opts: Options,
+}
+
+impl Reconciler {
+    /// `opts` must be those the objects were rendered with: skipped kinds are neither listed nor deleted,
+    /// and ConfigMaps are looked for only in the MIG namespace.
+    pub fn new(client: Client, opts: Options) -> Reconciler {
+        Reconciler { client, opts }
+    }
+
+    /// One pass: (1) apply every desired object in order, (2) per owned kind, list gpubook's objects and
+    /// delete those not desired, dependants first.
+    pub async fn reconcile(&self, desired: &[Object]) -> Report {
+        let mut report = Report::default();
+        for o in desired {
+            match self.apply(o).await {
+                Ok(()) => report.applied += 1,
+                Err(e) => {
+                    report.errors.push(format!("apply {} {}: {e}", o.kind, path(o.namespace.as_deref(), &o.name)))
+                }
+            }
+        }
+        let wanted: BTreeSet<(Kind, Option<&str>, &str)> = desired.iter().map(Object::key).collect();
+        for kind in Kind::ALL.into_iter().rev().filter(|k| k.owned() && !self.opts.skip.contains(k)) {
+            let existing = match self.list_owned(kind).await {
+                Ok(list) => list,
+                Err(e) => {
+                    report.errors.push(format!("list {kind}: {e}"));
+                    continue;
+                }
+            };
+            for (ns, name) in existing.iter().filter(|(ns, n)| !wanted.contains(&(kind, ns.as_deref(), n.as_str()))) {
+                match self.api(kind, ns.as_deref()).delete(name, &DeleteParams::default()).await {
+                    Ok(_) => report.deleted.push(format!("{kind} {}", path(ns.as_deref(), name))),
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => report.errors.push(format!("delete {kind} {}: {e}", path(ns.as_deref(), name))),
+                }
+            }
+        }
+        report
+    }
+
+    async fn apply(&self, o: &Object) -> Result<(), kube::Error> {
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        self.api(o.kind, o.namespace.as_deref()).patch(&o.name, &params, &Patch::Apply(&o.body)).await.map(|_| ())
+    }
+
+    async fn list_owned(&self, kind: Kind) -> Result<Vec<(Option<String>, String)>, kube::Error> {
+        let api = match kind {
+            Kind::ConfigMap => self.api(kind, Some(&self.opts.mig_namespace)),
+            _ => self.api(kind, None),
+        };
+        let selector = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
+        let list = api.list(&ListParams::default().labels(&selector)).await?;
+        Ok(list.items.iter().map(|o| (o.namespace(), o.name_any())).collect())
+    }
+
+    /// The API of a kind: in `namespace` when given, else cluster-wide (all namespaces for namespaced kinds).
+    fn api(&self, kind: Kind, namespace: Option<&str>) -> Api<DynamicObject> {
+        let (group, version, plural) = kind.api();
+        let gvk = GroupVersionKind::gvk(group, version, kind.name());
+        let resource = ApiResource::from_gvk_with_plural(&gvk, plural);
+        match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        }
+    }
+}
+
+fn path(namespace: Option<&str>, name: &str) -> String {
+    namespace.map_or_else(|| name.to_string(), |ns| format!("{ns}/{name}"))
+}
+
+/// When the next pass runs: `interval` after a clean pass; after failures, doubling from `first` up to
+/// `max`, so a broken API server is not hammered and a transient error is retried soon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub interval: Duration,
+    pub first: Duration,
+    pub max: Duration,
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn new(interval: Duration, first: Duration, max: Duration) -> Backoff {
+        Backoff { interval, first, max, failures: 0 }
+    }
+
+    /// The wait before the next pass, given whether this one was clean.
+    pub fn next(&mut self, clean: bool) -> Duration {
+        if clean {
+            self.failures = 0;
+            return self.interval;
+        }
+        self.failures = self.failures.saturating_add(1);
+        let doubled = self.first.saturating_mul(1u32 << (self.failures - 1).min(20));
+        doubled.min(self.max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_maximum_and_resets_after_a_clean_pass() {
+        let mut b = Backoff::new(Duration::from_secs(15), Duration::from_secs(1), Duration::from_secs(300));
+        let waits: Vec<u64> = (0..11).map(|_| b.next(false).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(b.next(true).as_secs(), 15);
+        assert_eq!(b.next(false).as_secs(), 1);
+        for _ in 0..100 {
+            b.next(false);
+        }
+        assert_eq!(b.next(false).as_secs(), 300, "no overflow after many failures");
+    }
+}
