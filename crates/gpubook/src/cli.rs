@@ -2,6 +2,7 @@
 
 mod catalog;
 mod client;
+mod cluster;
 mod definitions;
 mod output;
 mod serve;
@@ -74,6 +75,11 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Writes a synthetic demand trace (CSV) for `simulate`.
     Trace(simulate::TraceArgs),
+    /// Kubernetes objects of the bookings (Kueue, DRA, HardwareProfile, MIG manager), for GitOps.
+    K8s {
+        #[command(subcommand)]
+        command: cluster::K8sCommand,
+    },
     /// Runs a planner scenario file (fleet, quotas, requests and expected answers) and prints what the
     /// planner decides; exits 1 when an expectation does not hold.
     Plan {
@@ -116,6 +122,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::simulate(&catalog, args),
         Command::Trace(args) => simulate::trace(&catalog, args),
         Command::Demo => output::say(api::demo::MANIFEST),
+        Command::K8s { command } => cluster::run(&client::Client::new(&cli.server)?, command),
     }
 }
 

@@ -92,6 +92,8 @@ fn bench(backend: &'static str, clients: usize, per_client: usize) {
         catalog: model::Catalog::builtin(),
         planner: planner::Config::default(),
         clock: server::engine::Clock::Fixed(Arc::new(AtomicI64::new(T0))),
+        k8s: Default::default(),
+        kubernetes: None,
     };
     let running = rt.block_on(server::start(cfg)).unwrap();
     let token = running.admin_token.clone().unwrap();

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod console;
 pub mod engine;
 pub mod error;
+pub mod kubernetes;
 pub mod metrics;
 pub mod routes;
 pub mod serve;

@@ -26,6 +26,10 @@ pub struct ServeConfig {
     pub catalog: Catalog,
     pub planner: planner::Config,
     pub clock: Clock,
+    /// How Kubernetes objects are rendered, for the API and the reconciler.
+    pub k8s: k8s::Options,
+    /// `Some`: reconcile the rendered objects into this cluster.
+    pub kubernetes: Option<crate::kubernetes::KubeConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,8 @@ pub enum ServeError {
     Load(String),
     #[error("listening on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error("kubernetes: {0}")]
+    Kubernetes(String),
 }
 
 /// A started server.
@@ -78,6 +84,10 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     if lock_file.try_lock().is_err() {
         return Err(ServeError::Locked(cfg.data_dir.display().to_string()));
     }
+    let kube = match &cfg.kubernetes {
+        Some(k) => Some((crate::kubernetes::client(&k.source).await.map_err(ServeError::Kubernetes)?, k.interval)),
+        None => None,
+    };
     let url =
         cfg.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cfg.data_dir.join("gpubook.db").display()));
     let store = Store::open(&url).await?;
@@ -110,8 +120,19 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     store.commit(&seed).await?;
     let metrics = Arc::new(Metrics::default());
     let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone());
-    let router =
-        app(AppState { engine, tokens, metrics, store: store.clone(), catalog: Arc::new(cfg.catalog.clone()) });
+    let k8s_opts = Arc::new(cfg.k8s.clone());
+    let reconciler = kube.map(|(client, interval)| {
+        tokio::spawn(crate::kubernetes::run(engine.clone(), client, k8s_opts.clone(), interval))
+    });
+    let state = AppState {
+        engine,
+        tokens,
+        metrics,
+        store: store.clone(),
+        catalog: Arc::new(cfg.catalog.clone()),
+        k8s: k8s_opts,
+    };
+    let router = app(state);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let addr = listener.local_addr().map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -122,6 +143,11 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
         });
         if let Err(e) = serve.await {
             tracing::error!("server: {e}");
+        }
+        // The reconciler holds an engine handle too; a pass cut short is finished by the next start.
+        if let Some(task) = reconciler {
+            task.abort();
+            let _ = task.await;
         }
         // Every handler (and so every engine handle) is gone: the engine drains its queue and ends.
         let _ = engine_task.await;

@@ -25,6 +25,65 @@ pub(crate) struct ServeArgs {
     /// A per-gpu GPU changes its MIG layout only after it has been idle this long.
     #[arg(long, default_value = "0s")]
     idle_gap: String,
+    #[command(flatten)]
+    kube: KubeArgs,
+}
+
+/// Making bookings real in a Kubernetes cluster.
+#[derive(Debug, Args)]
+pub(crate) struct KubeArgs {
+    /// Reconcile bookings into the cluster of this kubeconfig file (its current context).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Reconcile bookings into the cluster gpubook runs in (service account), else the one of $KUBECONFIG.
+    #[arg(long, conflicts_with = "kubeconfig")]
+    kubernetes: bool,
+    /// How long a booking's objects stay, its ClusterQueue stopped (HoldAndDrain), after it ends.
+    #[arg(long, default_value = "10m")]
+    k8s_grace: String,
+    /// Time between reconcile passes.
+    #[arg(long, default_value = "15s")]
+    k8s_interval: String,
+    /// The GPU Operator's namespace, for the mig-parted ConfigMap.
+    #[arg(long, default_value = "gpu-operator")]
+    mig_namespace: String,
+    /// Kinds not to render or manage, comma-separated (such as HardwareProfile on clusters without
+    /// OpenShift AI, or ConfigMap,Node without the GPU Operator's MIG manager).
+    #[arg(long, value_delimiter = ',')]
+    k8s_skip: Vec<String>,
+}
+
+impl KubeArgs {
+    pub(crate) fn options(&self) -> anyhow::Result<k8s::Options> {
+        let grace_s =
+            api::duration::parse_duration(&self.k8s_grace).map_err(|e| anyhow::anyhow!("--k8s-grace: {e}"))?;
+        let skip = self
+            .k8s_skip
+            .iter()
+            .map(|k| {
+                k8s::Kind::parse(k.trim()).ok_or_else(|| {
+                    let all: Vec<&str> = k8s::Kind::ALL.iter().map(|k| k.name()).collect();
+                    anyhow::anyhow!("--k8s-skip: {k:?} is not one of {}", all.join(", "))
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(k8s::Options { grace_s, mig_namespace: self.mig_namespace.clone(), skip })
+    }
+
+    fn config(&self) -> anyhow::Result<Option<server::kubernetes::KubeConfig>> {
+        use server::kubernetes::{KubeConfig, KubeSource};
+        let interval_s =
+            api::duration::parse_duration(&self.k8s_interval).map_err(|e| anyhow::anyhow!("--k8s-interval: {e}"))?;
+        if interval_s <= 0 {
+            anyhow::bail!("--k8s-interval: must be positive, such as 15s");
+        }
+        let source = match (&self.kubeconfig, self.kubernetes) {
+            (Some(f), _) => KubeSource::File(f.clone()),
+            (None, true) => KubeSource::Infer,
+            (None, false) => return Ok(None),
+        };
+        Ok(Some(KubeConfig { source, interval: std::time::Duration::from_secs(interval_s as u64) }))
+    }
 }
 
 pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()> {
@@ -33,6 +92,7 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
     if quantum_s <= 0 || 86_400 % quantum_s != 0 {
         anyhow::bail!("--quantum: must divide a day, such as 5m, 15m or 1h");
     }
+    let (k8s, kubernetes) = (args.kube.options()?, args.kube.config()?);
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -45,6 +105,8 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
         catalog,
         planner: planner::Config { quantum_s, per_gpu_idle_gap_s: idle_gap_s, ..planner::Config::default() },
         clock: server::engine::Clock::System,
+        k8s,
+        kubernetes,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

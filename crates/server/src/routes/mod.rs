@@ -1,6 +1,7 @@
 //! The HTTP edge: `app(state) -> Router`. Handlers parse, call the engine, map the answer — nothing more.
 
 mod bookings;
+mod cluster;
 mod definitions;
 mod extract;
 mod fleet;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub store: store::Store,
     pub catalog: Arc<model::Catalog>,
+    /// How Kubernetes objects are rendered (also for the reconciler, when one runs).
+    pub k8s: Arc<k8s::Options>,
 }
 
 #[derive(OpenApi)]
@@ -68,6 +71,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::whoami))
         .routes(routes!(ops::audit))
+        .routes(routes!(cluster::objects))
 }
 
 /// The whole service: `/api/v1`, its OpenAPI document and docs page, the console, `/healthz` and `/metrics`.

@@ -20,6 +20,7 @@ fn every_api_endpoint_wants_a_valid_token() {
                 "/bookings/b1",
                 "/whoami",
                 "/audit",
+                "/k8s/objects",
                 "/availability?project=team-a&size=gpu-small&from=2026-11-23T09:00:00Z&to=2026-11-23T10:00:00Z",
             ] {
                 let (s, e) = anon.get(path);

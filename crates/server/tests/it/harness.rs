@@ -58,6 +58,8 @@ impl Harness {
             catalog: model::Catalog::builtin(),
             planner: planner::Config::default(),
             clock: Clock::Fixed(self.clock.clone()),
+            k8s: Default::default(),
+            kubernetes: None,
         };
         let running = self.rt.block_on(server::start(cfg)).expect("server starts");
         self.url = format!("http://{}", running.addr);

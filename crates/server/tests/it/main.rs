@@ -7,6 +7,7 @@ mod browser;
 mod console;
 mod definitions;
 mod harness;
+mod kubernetes;
 mod race;
 
 pub(crate) use harness::{Harness, at};

@@ -1,0 +1,62 @@
+//! The Kubernetes reconciler of `gpubook serve --kubeconfig` / `--kubernetes`: every pass renders the
+//! committed state at the engine's clock and lets [`k8s::Reconciler`] make the cluster match; passes repeat
+//! on an interval (level-triggered), backing off while the API server fails.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s::{Backoff, Reconciler};
+
+use crate::engine::Engine;
+
+/// Where the cluster's credentials come from.
+#[derive(Clone, Debug)]
+pub enum KubeSource {
+    /// In-cluster service account, else `$KUBECONFIG` or `~/.kube/config`.
+    Infer,
+    /// A kubeconfig file (its current context).
+    File(PathBuf),
+}
+
+/// Settings of the reconciler.
+#[derive(Clone, Debug)]
+pub struct KubeConfig {
+    pub source: KubeSource,
+    /// Between clean passes.
+    pub interval: Duration,
+}
+
+pub(crate) async fn client(source: &KubeSource) -> Result<kube::Client, String> {
+    let config = match source {
+        KubeSource::Infer => kube::Config::infer().await.map_err(|e| e.to_string())?,
+        KubeSource::File(path) => {
+            let file = kube::config::Kubeconfig::read_from(path).map_err(|e| e.to_string())?;
+            kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+    };
+    kube::Client::try_from(config).map_err(|e| e.to_string())
+}
+
+/// Runs passes until the engine stops answering (the server is shutting down) or the task is aborted.
+pub(crate) async fn run(engine: Engine, client: kube::Client, opts: Arc<k8s::Options>, interval: Duration) {
+    let reconciler = Reconciler::new(client, (*opts).clone());
+    let mut backoff = Backoff::new(interval, Duration::from_secs(1), Duration::from_secs(300));
+    loop {
+        let render_opts = opts.clone();
+        let Ok(objects) = engine.read(move |state, now| k8s::render(&state.planner, now, &render_opts)).await else {
+            return;
+        };
+        let report = reconciler.reconcile(&objects).await;
+        for e in &report.errors {
+            tracing::warn!("kubernetes: {e}");
+        }
+        for d in &report.deleted {
+            tracing::info!("kubernetes: deleted {d}");
+        }
+        tracing::debug!(applied = report.applied, deleted = report.deleted.len(), "kubernetes pass");
+        tokio::time::sleep(backoff.next(report.errors.is_empty())).await;
+    }
+}
