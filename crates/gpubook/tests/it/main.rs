@@ -3,6 +3,7 @@
 mod catalog;
 mod crash;
 mod definitions;
+mod kubernetes;
 mod server;
 mod service;
 mod simulate;
