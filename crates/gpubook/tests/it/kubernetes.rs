@@ -75,3 +75,18 @@ fn serve_refuses_bad_kubernetes_settings_naming_the_flag() {
     let missing = dir.path().join("no-such-kubeconfig");
     assert!(run(&["--kubeconfig", missing.to_str().unwrap()]).contains("kubernetes: "));
 }
+
+/// Every flag the Helm chart passes to `gpubook serve` exists.
+#[test]
+fn the_helm_chart_passes_only_flags_serve_knows() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/helm/gpubook/templates/deployment.yaml");
+    let chart = std::fs::read_to_string(path).unwrap();
+    let help = super::gpubook(&["serve", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let flags: Vec<&str> =
+        chart.lines().filter_map(|l| l.trim().strip_prefix("- --")).map(|f| f.split('=').next().unwrap()).collect();
+    assert!(flags.len() >= 8, "{flags:?}");
+    for f in flags {
+        assert!(help.contains(&format!("--{f}")), "serve has no --{f}");
+    }
+}
