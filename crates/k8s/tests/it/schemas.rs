@@ -56,6 +56,38 @@ fn check(validator: &jsonschema::Validator, o: &Object, against: &str) {
     assert!(errors.is_empty(), "{} {} does not validate against {against}: {errors:#?}", o.kind, o.name);
 }
 
+/// The CRD's CEL rules (`x-kubernetes-validations`) that hold for `obj`, evaluated with kube-cel on every
+/// node the schema describes; transition rules (`oldSelf`) only apply to updates and are left out.
+fn cel_violations(schema: &Value, obj: &Value, path: &str, out: &mut Vec<String>) {
+    use kube_cel::KubeCelExt as _;
+    use kube_cel::cel::{Context, Program, Value as Cel};
+    for rule in schema["x-kubernetes-validations"].as_array().into_iter().flatten() {
+        let text = rule["rule"].as_str().expect("a rule");
+        if text.contains("oldSelf") {
+            continue;
+        }
+        let program = Program::compile(text).unwrap_or_else(|e| panic!("{path}: {text}: {e}"));
+        let mut ctx = Context::default().with_all();
+        ctx.add_variable("self", obj.clone()).expect("JSON converts");
+        match program.execute(&ctx) {
+            Ok(Cel::Bool(true)) => {}
+            other => out.push(format!("{path}: {text} gave {other:?}")),
+        }
+    }
+    if let (Some(props), Some(fields)) = (schema["properties"].as_object(), obj.as_object()) {
+        for (k, sub) in props {
+            if let Some(v) = fields.get(k) {
+                cel_violations(sub, v, &format!("{path}.{k}"), out);
+            }
+        }
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), obj.as_array()) {
+        for (i, v) in list.iter().enumerate() {
+            cel_violations(items, v, &format!("{path}[{i}]"), out);
+        }
+    }
+}
+
 fn rendered() -> Vec<Object> {
     let p = booked();
     let mut all = Vec::new();
@@ -81,8 +113,12 @@ fn kueue_and_hardware_profile_objects_validate_against_their_crds() {
         let validator = jsonschema::validator_for(&crd_schema(&dir.join(file), version)).expect("schema compiles");
         let of_kind: Vec<&Object> = objects.iter().filter(|o| o.kind == kind).collect();
         assert!(!of_kind.is_empty(), "no {kind} rendered");
+        let schema = crd_schema(&dir.join(file), version);
         for o in of_kind {
             check(&validator, o, file);
+            let mut broken = Vec::new();
+            cel_violations(&schema, &o.body, "", &mut broken);
+            assert!(broken.is_empty(), "{kind} {} breaks the CRD's CEL rules: {broken:#?}", o.name);
         }
     }
 }
@@ -108,6 +144,9 @@ fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
             for o in of_kind {
                 check(&validator, o, &format!("{version}/{file}"));
             }
+            let mut typo = objects.iter().find(|o| o.kind == kind).unwrap().body.clone();
+            typo["spec"]["selector"] = json!([]);
+            assert!(!validator.is_valid(&typo), "the {version} schemas are strict");
         }
     }
 }
@@ -126,6 +165,19 @@ fn the_schema_checks_can_fail() {
     let mut bad = cq.body.clone();
     bad["spec"]["stopPolicy"] = json!("Drain");
     assert!(!validator.is_valid(&bad));
+    let broken = |body: &Value| {
+        let mut out = Vec::new();
+        cel_violations(&schema, body, "", &mut out);
+        out
+    };
+    assert!(broken(&cq.body).is_empty());
+    // A borrowing limit without a cohort, and a flavor not listing every covered resource.
+    let mut no_cohort = cq.body.clone();
+    no_cohort["spec"].as_object_mut().unwrap().remove("cohortName");
+    assert_eq!(broken(&no_cohort).len(), 1, "{:?}", broken(&no_cohort));
+    let mut short = cq.body.clone();
+    short["spec"]["resourceGroups"][0]["coveredResources"].as_array_mut().unwrap().push(json!("cpu"));
+    assert_eq!(broken(&short).len(), 1, "{:?}", broken(&short));
 }
 
 /// mig-parted's `version: v1` format (`api/spec/v1/spec.go`): exactly `version` and `mig-configs`; each entry
