@@ -3,7 +3,8 @@
 //! capacity no active booking holds, and WorkloadPriorityClasses.
 //!
 //! A booking's ClusterQueue may not borrow (`borrowingLimit: 0`): it is the booking, no more. It lends what
-//! it leaves idle to the shared queue, and a reserved booking takes it back (`reclaimWithinCohort: Any`).
+//! it leaves idle to the shared queue, and takes it back: a reserved booking from any workload there
+//! (`reclaimWithinCohort: Any`), an opportunistic one from lower priorities (`LowerPriority`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,9 +64,12 @@ pub(super) fn booking_queue(l: &Live<'_>) -> Object {
     for d in &b.devices {
         *quotas.entry(names::flavor(&d.shape.model)).or_default().entry(names::resource(&d.shape)).or_default() += 1;
     }
+    // Booking queues never borrow, so they are never reclaim victims; what they reclaim from is the shared
+    // queue. A reserved booking takes its capacity back from any workload there; an opportunistic one, which
+    // gpubook itself may preempt for a lender, only from workloads of lower priority.
     let reclaim = match b.request.mode {
         model::Mode::Reserved => "Any",
-        model::Mode::Opportunistic => "Never",
+        model::Mode::Opportunistic => "LowerPriority",
     };
     let mut m = meta(&name, None, Some(b));
     m["annotations"] = json!({

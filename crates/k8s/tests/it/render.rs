@@ -79,10 +79,10 @@ fn a_cancelled_booking_drains_from_when_it_was_cancelled() {
 }
 
 #[test]
-fn opportunistic_bookings_do_not_reclaim_and_no_booking_borrows() {
+fn opportunistic_bookings_reclaim_from_lower_priorities_only_and_no_booking_borrows() {
     let objects = render(&booked(), at(1.5), &Options::default());
     let cq = find(&objects, Kind::ClusterQueue, "gpubook-b3").unwrap();
-    assert_eq!(cq.body["spec"]["preemption"]["reclaimWithinCohort"], "Never");
+    assert_eq!(cq.body["spec"]["preemption"]["reclaimWithinCohort"], "LowerPriority");
     for o in objects.iter().filter(|o| o.kind == Kind::ClusterQueue && o.name != "gpubook-shared") {
         for f in o.body["spec"]["resourceGroups"][0]["flavors"].as_array().unwrap() {
             for r in f["resources"].as_array().unwrap() {
