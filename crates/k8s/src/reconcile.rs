@@ -1,14 +1,19 @@
-//! Makes a cluster match the rendered objects: server-side apply of each (forced, under one field manager),
-//! then deletion of the owned objects (found by the managed-by label) that are no longer rendered.
-//! Level-triggered: every pass compares with what the API server holds now, so the pass after a failure
-//! repairs whatever the failure left; applying an unchanged object changes nothing.
+//! Makes a cluster match the rendered objects with server-side apply (forced, under one field manager) and
+//! deletes the owned objects (found by the managed-by label) that are no longer rendered.
+//!
+//! Level-triggered: every pass lists what gpubook owns in the cluster now, so an object that is missing is
+//! applied again and one that should go is deleted, whatever happened before. Objects unchanged since this
+//! reconciler last applied them and still present are not sent again, except on a resync pass (every
+//! `resync_every` passes), which applies everything and so also undoes edits others made to gpubook's fields.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Client, ResourceExt};
+use serde_json::Value;
 
 use crate::object::{Kind, Object};
 use crate::render::Options;
@@ -17,10 +22,14 @@ use crate::render::names::MANAGED_BY;
 /// The field manager of every apply: gpubook owns the fields it renders and nothing else.
 pub const FIELD_MANAGER: &str = "gpubook";
 
+type Key = (Kind, Option<String>, String);
+
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub applied: usize,
+    /// Objects present and unchanged since they were last applied: not sent.
+    pub unchanged: usize,
     /// `Kind namespace/name` of each object deleted.
     pub deleted: Vec<String>,
     /// One line per failed call; the pass went on with the others.
@@ -30,38 +39,75 @@ pub struct Report {
 pub struct Reconciler {
     client: Client,
     opts: Options,
+    resync_every: u32,
+    /// Bodies as last applied successfully, and passes since the last resync.
+    memory: Mutex<(BTreeMap<Key, Value>, u32)>,
 }
 
 impl Reconciler {
     /// `opts` must be those the objects were rendered with: skipped kinds are neither listed nor deleted,
-    /// and ConfigMaps are looked for only in the MIG namespace.
+    /// and ConfigMaps are looked for only in the MIG namespace. Resyncs every 40 passes (10 minutes at the
+    /// default 15-second interval).
     pub fn new(client: Client, opts: Options) -> Reconciler {
-        Reconciler { client, opts }
+        Reconciler { client, opts, resync_every: 40, memory: Mutex::new((BTreeMap::new(), 0)) }
     }
 
-    /// One pass: (1) apply every desired object in order, (2) per owned kind, list gpubook's objects and
-    /// delete those not desired, dependants first.
+    /// Every `n`th pass applies every object (1: every pass).
+    pub fn with_resync_every(mut self, n: u32) -> Reconciler {
+        self.resync_every = n.max(1);
+        self
+    }
+
+    /// One pass: (1) list gpubook's objects of each owned kind, (2) apply the desired objects that changed,
+    /// are missing, or all of them on a resync pass, in order, (3) delete the listed objects not desired,
+    /// dependants first.
     pub async fn reconcile(&self, desired: &[Object]) -> Report {
         let mut report = Report::default();
+        let mut existing: BTreeMap<Kind, Option<BTreeSet<(Option<String>, String)>>> = BTreeMap::new();
+        for kind in self.managed().rev() {
+            let listed = match self.list_owned(kind).await {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    report.errors.push(format!("list {kind}: {e}"));
+                    None
+                }
+            };
+            existing.insert(kind, listed);
+        }
+        let (last, resync) = {
+            let mut m = self.memory.lock().expect("not poisoned");
+            m.1 = (m.1 + 1) % self.resync_every;
+            (m.0.clone(), m.1 == 0)
+        };
+        let mut applied = BTreeMap::new();
         for o in desired {
+            let key: Key = (o.kind, o.namespace.clone(), o.name.clone());
+            let present = match existing.get(&o.kind) {
+                Some(Some(list)) => list.contains(&(key.1.clone(), key.2.clone())),
+                Some(None) => false,
+                None => true, // nodes are not listed: they exist or the apply fails
+            };
+            if !resync && present && last.get(&key) == Some(&o.body) {
+                report.unchanged += 1;
+                applied.insert(key, o.body.clone());
+                continue;
+            }
             match self.apply(o).await {
-                Ok(()) => report.applied += 1,
+                Ok(()) => {
+                    report.applied += 1;
+                    applied.insert(key, o.body.clone());
+                }
                 Err(e) => {
                     report.errors.push(format!("apply {} {}: {e}", o.kind, path(o.namespace.as_deref(), &o.name)))
                 }
             }
         }
+        self.memory.lock().expect("not poisoned").0 = applied;
         let wanted: BTreeSet<(Kind, Option<&str>, &str)> = desired.iter().map(Object::key).collect();
-        for kind in Kind::ALL.into_iter().rev().filter(|k| k.owned() && !self.opts.skip.contains(k)) {
-            let existing = match self.list_owned(kind).await {
-                Ok(list) => list,
-                Err(e) => {
-                    report.errors.push(format!("list {kind}: {e}"));
-                    continue;
-                }
-            };
-            for (ns, name) in existing.iter().filter(|(ns, n)| !wanted.contains(&(kind, ns.as_deref(), n.as_str()))) {
-                match self.api(kind, ns.as_deref()).delete(name, &DeleteParams::default()).await {
+        for (kind, listed) in existing.iter().rev() {
+            let stale = listed.iter().flatten().filter(|(ns, n)| !wanted.contains(&(*kind, ns.as_deref(), n.as_str())));
+            for (ns, name) in stale {
+                match self.api(*kind, ns.as_deref()).delete(name, &DeleteParams::default()).await {
                     Ok(_) => report.deleted.push(format!("{kind} {}", path(ns.as_deref(), name))),
                     Err(kube::Error::Api(s)) if s.code == 404 => {}
                     Err(e) => report.errors.push(format!("delete {kind} {}: {e}", path(ns.as_deref(), name))),
@@ -71,12 +117,17 @@ impl Reconciler {
         report
     }
 
+    /// The owned kinds this reconciler lists and deletes, in apply order.
+    fn managed(&self) -> impl DoubleEndedIterator<Item = Kind> + '_ {
+        Kind::ALL.into_iter().filter(|k| k.owned() && !self.opts.skip.contains(k))
+    }
+
     async fn apply(&self, o: &Object) -> Result<(), kube::Error> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         self.api(o.kind, o.namespace.as_deref()).patch(&o.name, &params, &Patch::Apply(&o.body)).await.map(|_| ())
     }
 
-    async fn list_owned(&self, kind: Kind) -> Result<Vec<(Option<String>, String)>, kube::Error> {
+    async fn list_owned(&self, kind: Kind) -> Result<BTreeSet<(Option<String>, String)>, kube::Error> {
         let api = match kind {
             Kind::ConfigMap => self.api(kind, Some(&self.opts.mig_namespace)),
             _ => self.api(kind, None),

@@ -56,7 +56,12 @@ pub(crate) async fn run(engine: Engine, client: kube::Client, opts: Arc<k8s::Opt
         for d in &report.deleted {
             tracing::info!("kubernetes: deleted {d}");
         }
-        tracing::debug!(applied = report.applied, deleted = report.deleted.len(), "kubernetes pass");
+        tracing::debug!(
+            applied = report.applied,
+            unchanged = report.unchanged,
+            deleted = report.deleted.len(),
+            "kubernetes pass"
+        );
         tokio::time::sleep(backoff.next(report.errors.is_empty())).await;
     }
 }

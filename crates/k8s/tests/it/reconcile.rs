@@ -119,14 +119,38 @@ fn bodies(objects: &[Object]) -> Vec<Value> {
     v
 }
 
+const OWNED: &str = "?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook";
+
 #[tokio::test]
-async fn a_pass_applies_every_object_under_one_field_manager_then_lists_what_it_owns() {
+async fn a_pass_lists_what_it_owns_then_applies_every_object_under_one_field_manager() {
     let (r, c) = cluster();
     let want = desired(1.5);
     let report = r.reconcile(&want).await;
     assert_eq!((report.applied, report.deleted.len(), report.errors.len()), (want.len(), 0, 0));
     let calls = take_calls(&c);
-    let (patches, rest) = calls.split_at(want.len());
+    let (lists, patches) = calls.split_at(9);
+    let lists: Vec<String> = lists
+        .iter()
+        .map(|(m, u, _)| {
+            assert_eq!(m, "GET");
+            u.strip_suffix(OWNED).unwrap_or_else(|| panic!("{u} lists by gpubook's label")).to_string()
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "/api/v1/namespaces/gpu-operator/configmaps",
+            "/apis/infrastructure.opendatahub.io/v1/hardwareprofiles",
+            "/apis/resource.k8s.io/v1/resourceclaimtemplates",
+            "/apis/resource.k8s.io/v1/deviceclasses",
+            "/apis/kueue.x-k8s.io/v1beta2/localqueues",
+            "/apis/kueue.x-k8s.io/v1beta2/clusterqueues",
+            "/apis/kueue.x-k8s.io/v1beta2/workloadpriorityclasses",
+            "/apis/kueue.x-k8s.io/v1beta2/resourceflavors",
+            "/apis/kueue.x-k8s.io/v1beta2/cohorts",
+        ]
+    );
+    assert_eq!(patches.len(), want.len());
     for ((method, uri, ctype), o) in patches.iter().zip(&want) {
         assert_eq!(method, "PATCH");
         assert!(uri.ends_with(&format!("/{}?&force=true&fieldManager={FIELD_MANAGER}", o.name)), "{uri}");
@@ -142,41 +166,38 @@ async fn a_pass_applies_every_object_under_one_field_manager_then_lists_what_it_
     );
     let node = want.iter().position(|o| o.kind == Kind::Node).unwrap();
     assert_eq!(patches[node].1, "/api/v1/nodes/hgx-h200-a?&force=true&fieldManager=gpubook");
-    let lists: Vec<&str> = rest
-        .iter()
-        .map(|(m, u, _)| {
-            assert_eq!(m, "GET");
-            u.as_str()
-        })
-        .collect();
-    assert_eq!(
-        lists,
-        [
-            "/api/v1/namespaces/gpu-operator/configmaps?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/infrastructure.opendatahub.io/v1/hardwareprofiles?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/resource.k8s.io/v1/resourceclaimtemplates?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/resource.k8s.io/v1/deviceclasses?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/kueue.x-k8s.io/v1beta2/localqueues?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/kueue.x-k8s.io/v1beta2/clusterqueues?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/kueue.x-k8s.io/v1beta2/workloadpriorityclasses?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/kueue.x-k8s.io/v1beta2/resourceflavors?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-            "/apis/kueue.x-k8s.io/v1beta2/cohorts?&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgpubook",
-        ]
-    );
-    assert_eq!(stored(&c).len(), want.len());
+    assert_eq!(bodies_sorted(stored(&c)), bodies(&want));
 }
 
 #[tokio::test]
-async fn a_second_pass_over_the_same_state_changes_nothing() {
+async fn a_second_pass_over_the_same_state_sends_nothing_but_its_lists() {
     let (r, c) = cluster();
     let want = desired(1.5);
     r.reconcile(&want).await;
     let before = stored(&c);
     take_calls(&c);
     let report = r.reconcile(&want).await;
+    assert_eq!((report.applied, report.unchanged), (0, want.len()));
     assert!(report.deleted.is_empty() && report.errors.is_empty());
     assert_eq!(stored(&c), before);
-    assert!(take_calls(&c).iter().all(|(m, _, _)| m != "DELETE"));
+    assert!(take_calls(&c).iter().all(|(m, _, _)| m == "GET"));
+}
+
+#[tokio::test]
+async fn an_object_deleted_behind_its_back_is_applied_again_and_a_resync_applies_all() {
+    let (r, c) = cluster();
+    let r = r.with_resync_every(3);
+    let want = desired(1.5);
+    r.reconcile(&want).await;
+    c.lock().unwrap().objects.remove(&("clusterqueues".into(), None, "gpubook-b1".into()));
+    take_calls(&c);
+    let second = r.reconcile(&want).await;
+    assert_eq!((second.applied, second.unchanged), (1, want.len() - 1));
+    let patches: Vec<String> = take_calls(&c).into_iter().filter(|(m, _, _)| m == "PATCH").map(|(_, u, _)| u).collect();
+    assert_eq!(patches, ["/apis/kueue.x-k8s.io/v1beta2/clusterqueues/gpubook-b1?&force=true&fieldManager=gpubook"]);
+    assert_eq!(bodies_sorted(stored(&c)), bodies(&want));
+    let third = r.reconcile(&want).await;
+    assert_eq!((third.applied, third.unchanged), (want.len(), 0), "every third pass resyncs");
 }
 
 #[tokio::test]
@@ -238,10 +259,11 @@ async fn a_failed_call_is_reported_and_the_next_pass_repairs_it() {
     let first = r.reconcile(&want).await;
     assert_eq!(first.applied, want.len() - 1, "the others are applied");
     assert_eq!(first.errors.len(), 2, "{:?}", first.errors);
-    assert!(first.errors[0].starts_with("apply ClusterQueue gpubook-b1: "), "{}", first.errors[0]);
-    assert!(first.errors[1].starts_with("list LocalQueue: "), "{}", first.errors[1]);
+    assert!(first.errors[0].starts_with("list LocalQueue: "), "{}", first.errors[0]);
+    assert!(first.errors[1].starts_with("apply ClusterQueue gpubook-b1: "), "{}", first.errors[1]);
+    take_calls(&c);
     let second = r.reconcile(&want).await;
-    assert_eq!((second.applied, second.errors.len()), (want.len(), 0));
+    assert_eq!((second.applied, second.errors.len()), (1, 0), "only what failed is sent again");
     assert_eq!(bodies_sorted(stored(&c)), bodies(&want));
 }
 
