@@ -23,6 +23,8 @@ use crate::render::names::MANAGED_BY;
 pub const FIELD_MANAGER: &str = "gpubook";
 
 type Key = (Kind, Option<String>, String);
+/// `(namespace, name)` of the owned objects of a kind the API server listed.
+type Listed = BTreeSet<(Option<String>, String)>;
 
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,7 +65,7 @@ impl Reconciler {
     /// dependants first.
     pub async fn reconcile(&self, desired: &[Object]) -> Report {
         let mut report = Report::default();
-        let mut existing: BTreeMap<Kind, Option<BTreeSet<(Option<String>, String)>>> = BTreeMap::new();
+        let mut existing: BTreeMap<Kind, Option<Listed>> = BTreeMap::new();
         for kind in self.managed().rev() {
             let listed = match self.list_owned(kind).await {
                 Ok(list) => Some(list),
@@ -127,7 +129,7 @@ impl Reconciler {
         self.api(o.kind, o.namespace.as_deref()).patch(&o.name, &params, &Patch::Apply(&o.body)).await.map(|_| ())
     }
 
-    async fn list_owned(&self, kind: Kind) -> Result<BTreeSet<(Option<String>, String)>, kube::Error> {
+    async fn list_owned(&self, kind: Kind) -> Result<Listed, kube::Error> {
         let api = match kind {
             Kind::ConfigMap => self.api(kind, Some(&self.opts.mig_namespace)),
             _ => self.api(kind, None),
