@@ -11,12 +11,24 @@ use k8s::{Backoff, Reconciler};
 use crate::engine::Engine;
 
 /// Where the cluster's credentials come from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum KubeSource {
     /// In-cluster service account, else `$KUBECONFIG` or `~/.kube/config`.
     Infer,
     /// A kubeconfig file (its current context).
     File(PathBuf),
+    /// A client built by the embedder (tests use one over a mock service).
+    Client(kube::Client),
+}
+
+impl std::fmt::Debug for KubeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KubeSource::Infer => f.write_str("Infer"),
+            KubeSource::File(p) => f.debug_tuple("File").field(p).finish(),
+            KubeSource::Client(_) => f.write_str("Client"),
+        }
+    }
 }
 
 /// Settings of the reconciler.
@@ -30,6 +42,7 @@ pub struct KubeConfig {
 pub(crate) async fn client(source: &KubeSource) -> Result<kube::Client, String> {
     let config = match source {
         KubeSource::Infer => kube::Config::infer().await.map_err(|e| e.to_string())?,
+        KubeSource::Client(c) => return Ok(c.clone()),
         KubeSource::File(path) => {
             let file = kube::config::Kubeconfig::read_from(path).map_err(|e| e.to_string())?;
             kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())

@@ -16,6 +16,8 @@ pub(crate) struct Harness {
     db: Option<ScratchDb>,
     data_dir: std::path::PathBuf,
     pub(crate) rt: tokio::runtime::Runtime,
+    /// Used from the next (re)start on.
+    pub(crate) kube: Option<server::kubernetes::KubeConfig>,
 }
 
 /// 2026-11-23T08:00:00Z: a Monday morning, the test clock's start.
@@ -42,6 +44,7 @@ impl Harness {
             db: Some(db),
             data_dir,
             rt,
+            kube: None,
         };
         h.boot(database_url, true);
         h
@@ -59,7 +62,7 @@ impl Harness {
             planner: planner::Config::default(),
             clock: Clock::Fixed(self.clock.clone()),
             k8s: Default::default(),
-            kubernetes: None,
+            kubernetes: self.kube.clone(),
         };
         let running = self.rt.block_on(server::start(cfg)).expect("server starts");
         self.url = format!("http://{}", running.addr);

@@ -1,9 +1,15 @@
 //! `GET /api/v1/k8s/objects`: the rendered objects at an instant, for admins only, and a cancelled
 //! booking's objects draining from when it was cancelled, also after a restart.
 
-use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use crate::{at, each_backend};
+use http::{Request, Response};
+use kube::client::Body;
+use serde_json::{Value, json};
+use server::kubernetes::{KubeConfig, KubeSource};
+
+use crate::{Harness, at, each_backend};
 
 fn cluster_queue<'a>(objects: &'a Value, name: &str) -> Option<&'a Value> {
     objects.as_array().unwrap().iter().find(|o| o["kind"] == "ClusterQueue" && o["metadata"]["name"] == name)
@@ -52,4 +58,55 @@ fn a_cancelled_booking_drains_from_its_cancellation_also_after_a_restart() {
             assert!(cluster_queue(&later, &format!("gpubook-{id}")).is_none(), "gone after the grace period");
         }
     });
+}
+
+/// `gpubook serve` with a cluster: the reconciler renders the committed state at the server's clock and
+/// applies it (here to a mock API server that records the calls), and the server still stops cleanly.
+#[test]
+fn the_server_reconciles_bookings_into_the_cluster() {
+    let mut h = Harness::start("sqlite");
+    let (mock, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let calls: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
+    let seen = calls.clone();
+    h.rt.spawn(async move {
+        while let Some((req, send)) = handle.next_request().await {
+            let (method, uri) = (req.method().to_string(), req.uri().to_string());
+            let body = req.into_body().collect_bytes().await.unwrap();
+            let answer = match method.as_str() {
+                "PATCH" => serde_json::from_slice(&body).unwrap(),
+                _ => json!({ "apiVersion": "v1", "kind": "List", "metadata": {}, "items": [] }),
+            };
+            seen.lock().unwrap().push((method, uri, answer.clone()));
+            send.send_response(Response::new(Body::from(serde_json::to_vec(&answer).unwrap())));
+        }
+    });
+    let client = {
+        let _rt = h.rt.enter();
+        kube::Client::new(mock, "default")
+    };
+    h.kube = Some(KubeConfig { source: KubeSource::Client(client), interval: Duration::from_millis(20) });
+    h.restart();
+    let (s, b) = h.admin().book("team-a", "size=gpu-small", 1, 1.0, 3.0, "reserved");
+    assert_eq!(s, 201, "{b}");
+    let cq = format!("/apis/kueue.x-k8s.io/v1beta2/clusterqueues/gpubook-{}?", b["id"].as_str().unwrap());
+    let applied = |stop: &str, tries: u32| {
+        (0..tries).find_map(|_| {
+            let found =
+                calls.lock().unwrap().iter().rev().find(|(m, u, _)| m == "PATCH" && u.starts_with(&cq)).cloned();
+            match found {
+                Some((_, _, body)) if body["spec"]["stopPolicy"] == stop => Some(body),
+                _ => {
+                    std::thread::sleep(Duration::from_millis(20));
+                    None
+                }
+            }
+        })
+    };
+    assert!(applied("None", 15).is_none(), "nothing before the window starts");
+    h.set_clock(1.5);
+    let body = applied("None", 250).expect("the booking's ClusterQueue is applied once its window starts");
+    assert_eq!(body["metadata"]["labels"]["app.kubernetes.io/managed-by"], "gpubook");
+    h.set_clock(3.0);
+    assert!(applied("HoldAndDrain", 250).is_some(), "and stopped when it ends");
+    h.restart();
 }
