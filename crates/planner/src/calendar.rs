@@ -89,7 +89,7 @@ impl GpuCal {
 
     /// Reservations, committed and tentative, within `gap` of the busy epoch around `w`, and that epoch.
     /// Grows from `w` through its neighbours only, never scanning the whole calendar.
-    fn epoch_around<'s>(&'s self, w: Window, t: &Tentative<'s>, gap: i64) -> (Window, Vec<&'s Res>) {
+    pub(crate) fn epoch_around<'s>(&'s self, w: Window, t: &Tentative<'s>, gap: i64) -> (Window, Vec<&'s Res>) {
         let mut epoch = w;
         loop {
             let reach = Window { start: epoch.start.plus(-gap), end: epoch.end.plus(gap) };

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use model::{GpuId, Instant, Layout, Reconfiguration, Slot, Window};
 
 use crate::Planner;
-use crate::calendar::{GpuCal, mig_layout};
+use crate::calendar::{GpuCal, Tentative, mig_layout};
 
 /// A busy epoch of a per-gpu GPU (reservations closer than the idle gap) and the layout it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +26,13 @@ impl Planner {
             return Vec::new();
         }
         let gap = self.config().per_gpu_idle_gap_s;
+        // Start at the epoch around `from` (grown through its neighbours only): earlier epochs ended before.
+        let around = Window { start: from, end: from.plus(1) };
+        let (epoch, members) = cal.epoch_around(around, &Tentative::default(), gap);
+        let start = if members.is_empty() { from } else { epoch.start };
+        let first = cal.reservations().partition_point(|r| r.window.start < start);
         let mut epochs: Vec<(Window, BTreeSet<Slot>)> = Vec::new();
-        for r in cal.reservations() {
+        for r in &cal.reservations()[first..] {
             match epochs.last_mut() {
                 Some((w, slots)) if r.window.start < w.end.plus(gap) => {
                     w.end = w.end.max(r.window.end);

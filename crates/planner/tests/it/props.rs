@@ -150,6 +150,13 @@ fn plan_is_sound(planner: &Planner) -> Result<(), String> {
     let gap = planner.config().per_gpu_idle_gap_s;
     for gpu in planner.definitions().fleet.gpus().filter(|g| g.reconfiguration == Reconfiguration::PerGpu) {
         let plan = planner.layout_plan(&gpu.id, Instant(0));
+        // From any instant, the plan is the whole plan's epochs that end after it.
+        for from in plan.iter().flat_map(|e| [e.window.start, e.window.end.plus(-1), e.window.end.plus(gap / 2)]) {
+            let later: Vec<_> = plan.iter().filter(|e| e.window.end > from).cloned().collect();
+            if planner.layout_plan(&gpu.id, from) != later {
+                return Err(format!("GPU {}: the plan from {from} is not the whole plan's rest", gpu.id));
+            }
+        }
         for pair in plan.windows(2) {
             if pair[1].window.start < pair[0].window.end.plus(gap) {
                 return Err(format!("GPU {}: epochs {:?} closer than the gap", gpu.id, pair));
@@ -192,9 +199,11 @@ proptest! {
         specs in prop::collection::vec(gpu_spec(), 1..4),
         quotas in quotas(),
         ops in prop::collection::vec(op(), 1..40),
+        gap in prop::sample::select(vec![0i64, 1800, 3 * HOUR]),
     ) {
         let catalog = Catalog::builtin();
-        let mut planner = Planner::new(catalog.clone(), build(&catalog, &specs, &quotas), Config::default());
+        let config = Config { per_gpu_idle_gap_s: gap, ..Config::default() };
+        let mut planner = Planner::new(catalog.clone(), build(&catalog, &specs, &quotas), config);
         let mut now = Instant(DAY0);
         for op in &ops {
             let before: BTreeMap<BookingId, _> = planner.bookings().map(|b| (b.id, b.clone())).collect();
