@@ -8,4 +8,4 @@ pub mod render;
 
 pub use object::{Kind, Object, to_yaml_stream};
 pub use reconcile::{Backoff, Reconciler, Report};
-pub use render::{Options, render};
+pub use render::{Options, Snapshot, render};

@@ -59,9 +59,10 @@ pub(crate) async fn run(engine: Engine, client: kube::Client, opts: Arc<k8s::Opt
     let mut backoff = Backoff::new(interval, Duration::from_secs(1), Duration::from_secs(300));
     loop {
         let render_opts = opts.clone();
-        let Ok(objects) = engine.read(move |state, now| k8s::render(&state.planner, now, &render_opts)).await else {
-            return;
-        };
+        // Only the snapshot is taken inside the engine; the objects are built here, while it goes on writing.
+        let taken = engine.read(move |state, now| k8s::Snapshot::take(&state.planner, now, &render_opts)).await;
+        let Ok(snapshot) = taken else { return };
+        let objects = snapshot.render();
         let report = reconciler.reconcile(&objects).await;
         for e in &report.errors {
             tracing::warn!("kubernetes: {e}");

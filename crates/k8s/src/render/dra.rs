@@ -3,20 +3,18 @@
 //! booking holds, as closely as the NVIDIA DRA driver's attributes allow.
 
 use model::{Device, Reconfiguration, Slot, Want};
-use planner::Planner;
 use serde_json::{Value, json};
 
-use super::Live;
 use super::names::{self, cel_str, manifest, meta};
+use super::{Live, Snapshot};
 use crate::object::{Kind, Object};
 
 /// The most requests one ResourceClaim may carry; beyond it, devices are asked for by shape, unpinned.
 const MAX_REQUESTS: usize = 32;
 const ATTR: &str = "device.attributes['gpu.nvidia.com']";
 
-pub(super) fn device_classes(planner: &Planner) -> Vec<Object> {
-    planner
-        .definitions()
+pub(super) fn device_classes(s: &Snapshot) -> Vec<Object> {
+    s.definitions()
         .sizes
         .values()
         .map(|s| {
@@ -37,14 +35,14 @@ pub(super) fn device_classes(planner: &Planner) -> Vec<Object> {
 
 /// One request per device, pinned to its GPU (by UUID, when the fleet declares it) and, for MIG instances
 /// that exist before the claim (static and per-gpu GPUs), to its start unit; by shape beyond 32 devices.
-pub(super) fn claim_template(planner: &Planner, l: &Live<'_>) -> Object {
+pub(super) fn claim_template(s: &Snapshot, l: &Live<'_>) -> Object {
     let b = l.booking;
     let name = names::booking(b.id);
     let requests: Vec<Value> = if b.devices.len() <= MAX_REQUESTS {
         b.devices
             .iter()
             .enumerate()
-            .map(|(i, d)| request(&format!("device-{i}"), class(&b.request.want, d), 1, pinned(planner, d)))
+            .map(|(i, d)| request(&format!("device-{i}"), class(&b.request.want, d), 1, pinned(s, d)))
             .collect()
     } else {
         let mut by_shape: std::collections::BTreeMap<&model::ShapeKey, (&Device, u32)> = Default::default();
@@ -54,7 +52,7 @@ pub(super) fn claim_template(planner: &Planner, l: &Live<'_>) -> Object {
         by_shape
             .values()
             .enumerate()
-            .map(|(i, (d, n))| request(&format!("shape-{i}"), class(&b.request.want, d), *n, shape_only(planner, d)))
+            .map(|(i, (d, n))| request(&format!("shape-{i}"), class(&b.request.want, d), *n, shape_only(s, d)))
             .collect()
     };
     let spec = json!({ "spec": { "spec": { "devices": { "requests": requests } } } });
@@ -85,8 +83,8 @@ fn class(want: &Want, d: &Device) -> String {
     }
 }
 
-fn shape_only(planner: &Planner, d: &Device) -> String {
-    let product = planner.catalog().get(d.shape.model.as_str()).map(|m| m.product_name.as_str()).unwrap_or_default();
+fn shape_only(s: &Snapshot, d: &Device) -> String {
+    let product = s.catalog().get(d.shape.model.as_str()).map(|m| m.product_name.as_str()).unwrap_or_default();
     let mut parts = vec![format!("{ATTR}.productName == {}", cel_str(product))];
     match &d.shape.profile {
         Some(p) => {
@@ -98,9 +96,9 @@ fn shape_only(planner: &Planner, d: &Device) -> String {
     parts.join(" && ")
 }
 
-fn pinned(planner: &Planner, d: &Device) -> String {
-    let mut expr = shape_only(planner, d);
-    let Some(gpu) = planner.definitions().fleet.gpu(&d.gpu) else { return expr };
+fn pinned(s: &Snapshot, d: &Device) -> String {
+    let mut expr = shape_only(s, d);
+    let Some(gpu) = s.definitions().fleet.gpu(&d.gpu) else { return expr };
     if let Some(uuid) = &gpu.uuid {
         let attr = if d.shape.profile.is_some() { "parentUUID" } else { "uuid" };
         expr.push_str(&format!(" && {ATTR}.{attr} == {}", cel_str(uuid)));

@@ -9,19 +9,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::{Layout, Reconfiguration, ShapeKey, Slot};
-use planner::Planner;
 use serde_json::{Value, json};
 
-use super::Live;
 use super::names::{self, NS_LABEL, ROOT_COHORT, SHARED_QUEUE, manifest, meta};
+use super::{Live, Snapshot};
 use crate::object::{Kind, Object};
 
 /// Quota per flavor (GPU model) and resource name.
 type Quotas = BTreeMap<String, BTreeMap<String, u32>>;
 
-pub(super) fn cohorts(planner: &Planner) -> Vec<Object> {
+pub(super) fn cohorts(s: &Snapshot) -> Vec<Object> {
     let root = cluster(Kind::Cohort, ROOT_COHORT, meta(ROOT_COHORT, None, None), json!({ "spec": {} }));
-    let tree = planner.definitions().cohorts.values().map(|c| {
+    let tree = s.definitions().cohorts.values().map(|c| {
         let name = names::cohort(Some(&c.name));
         let spec = json!({ "spec": { "parentName": names::cohort(c.parent.as_deref()) } });
         cluster(Kind::Cohort, &name, meta(&name, None, None), spec)
@@ -29,12 +28,12 @@ pub(super) fn cohorts(planner: &Planner) -> Vec<Object> {
     std::iter::once(root).chain(tree).collect()
 }
 
-pub(super) fn flavors(planner: &Planner) -> Vec<Object> {
-    let fleet = &planner.definitions().fleet;
+pub(super) fn flavors(s: &Snapshot) -> Vec<Object> {
+    let fleet = &s.definitions().fleet;
     fleet
         .model_counts()
         .into_keys()
-        .filter_map(|m| planner.catalog().get(m.as_str()))
+        .filter_map(|m| s.catalog().get(m.as_str()))
         .map(|m| {
             let name = names::flavor(&m.key);
             let product = m.product_name.replace(' ', "-");
@@ -45,8 +44,8 @@ pub(super) fn flavors(planner: &Planner) -> Vec<Object> {
 }
 
 /// One class per priority in use: every project's, and every live booking's.
-pub(super) fn priority_classes(planner: &Planner, live: &[Live<'_>]) -> Vec<Object> {
-    let projects = planner.definitions().projects.values().map(|p| p.priority);
+pub(super) fn priority_classes(s: &Snapshot, live: &[Live<'_>]) -> Vec<Object> {
+    let projects = s.definitions().projects.values().map(|p| p.priority);
     let used: BTreeSet<i32> = projects.chain(live.iter().map(|l| l.booking.priority)).collect();
     used.into_iter()
         .map(|p| {
@@ -89,8 +88,8 @@ pub(super) fn booking_queue(l: &Live<'_>) -> Object {
 
 /// The queue every project may use for work outside its bookings: its quota is the instances that exist at
 /// `at` and no active booking holds; it borrows what bookings leave idle and gives it back on reclaim.
-pub(super) fn shared_queue(planner: &Planner, live: &[Live<'_>], at: model::Instant) -> Object {
-    let mut quotas = free_capacity(planner, live, at);
+pub(super) fn shared_queue(s: &Snapshot, live: &[Live<'_>]) -> Object {
+    let mut quotas = free_capacity(s, live);
     let mut covered: BTreeSet<String> = quotas.values().flat_map(|r| r.keys().cloned()).collect();
     for l in live {
         for d in &l.booking.devices {
@@ -98,7 +97,7 @@ pub(super) fn shared_queue(planner: &Planner, live: &[Live<'_>], at: model::Inst
             quotas.entry(names::flavor(&d.shape.model)).or_default();
         }
     }
-    let namespaces: BTreeSet<&str> = planner.definitions().projects.values().map(|p| p.namespace.as_str()).collect();
+    let namespaces: BTreeSet<&str> = s.definitions().projects.values().map(|p| p.namespace.as_str()).collect();
     let mut spec = json!({
         "cohortName": ROOT_COHORT,
         "queueingStrategy": "BestEffortFIFO",
@@ -113,14 +112,14 @@ pub(super) fn shared_queue(planner: &Planner, live: &[Live<'_>], at: model::Inst
 }
 
 /// A LocalQueue per live booking, and the shared one in every project namespace.
-pub(super) fn local_queues(planner: &Planner, live: &[Live<'_>]) -> Vec<Object> {
+pub(super) fn local_queues(s: &Snapshot, live: &[Live<'_>]) -> Vec<Object> {
     let lq = |ns: &str, name: &str, cq: &str, b| Object {
         kind: Kind::LocalQueue,
         namespace: Some(ns.to_string()),
         name: name.to_string(),
         body: manifest(Kind::LocalQueue, meta(name, Some(ns), b), json!({ "spec": { "clusterQueue": cq } })),
     };
-    let namespaces: BTreeSet<&str> = planner.definitions().projects.values().map(|p| p.namespace.as_str()).collect();
+    let namespaces: BTreeSet<&str> = s.definitions().projects.values().map(|p| p.namespace.as_str()).collect();
     let shared = namespaces.into_iter().map(|ns| lq(ns, SHARED_QUEUE, SHARED_QUEUE, None));
     let booked = live.iter().map(|l| {
         let name = names::booking(l.booking.id);
@@ -156,7 +155,7 @@ fn resource_groups(quotas: &Quotas, extra: &BTreeSet<String>, borrowing_limit: O
 }
 
 /// Instances that exist at `at` and no active booking holds, per flavor and resource.
-fn free_capacity(planner: &Planner, live: &[Live<'_>], at: model::Instant) -> Quotas {
+fn free_capacity(s: &Snapshot, live: &[Live<'_>]) -> Quotas {
     let mut held: BTreeMap<&model::GpuId, Vec<Slot>> = BTreeMap::new();
     for l in live.iter().filter(|l| !l.draining) {
         for d in &l.booking.devices {
@@ -164,11 +163,11 @@ fn free_capacity(planner: &Planner, live: &[Live<'_>], at: model::Instant) -> Qu
         }
     }
     let mut free = Quotas::new();
-    for gpu in planner.definitions().fleet.gpus() {
-        let Some(model) = planner.catalog().get(gpu.model.as_str()) else { continue };
+    for gpu in s.definitions().fleet.gpus() {
+        let Some(model) = s.catalog().get(gpu.model.as_str()) else { continue };
         let busy = held.get(&gpu.id).map(Vec::as_slice).unwrap_or(&[]);
         let layout = match gpu.reconfiguration {
-            Reconfiguration::PerGpu => planner.planned_layout(&gpu.id, at),
+            Reconfiguration::PerGpu => s.planned_layout(&gpu.id),
             Reconfiguration::Static => gpu.layout.clone(),
             // Dynamic MIG creates instances as bookings need them: what exists is the declared layout, less
             // what collides with the held instances; a GPU with nothing held or declared is whole.

@@ -9,21 +9,21 @@
 
 use std::collections::BTreeMap;
 
-use planner::Planner;
 use serde_json::{Map, Value, json};
 
+use super::Snapshot;
 use super::names::{MIG_CONFIG_LABEL, MIG_CONFIG_MAP, PREFIX, dns_label, manifest, meta};
 use crate::object::{Kind, Object};
 
-pub(super) fn mig_parted(planner: &Planner, at: model::Instant, namespace: &str) -> Vec<Object> {
+pub(super) fn mig_parted(s: &Snapshot, namespace: &str) -> Vec<Object> {
     let mut configs = Map::new();
     let mut nodes = Vec::new();
-    for node in planner.definitions().fleet.nodes() {
+    for node in s.definitions().fleet.nodes() {
         let entries: Vec<Value> = node
             .gpus
             .iter()
             .filter(|g| g.reconfiguration == model::Reconfiguration::PerGpu)
-            .map(|g| entry(planner, g, at))
+            .map(|g| entry(s, g))
             .collect();
         if entries.is_empty() {
             continue;
@@ -59,9 +59,9 @@ pub(super) fn mig_parted(planner: &Planner, at: model::Instant, namespace: &str)
 }
 
 /// One GPU's mig-parted entry: MIG off for a whole-GPU epoch, else its instance counts per profile.
-fn entry(planner: &Planner, gpu: &model::Gpu, at: model::Instant) -> Value {
-    let geometry = planner.catalog().get(gpu.model.as_str()).and_then(|m| m.mig.as_ref());
-    match (planner.planned_layout(&gpu.id, at), geometry) {
+fn entry(s: &Snapshot, gpu: &model::Gpu) -> Value {
+    let geometry = s.catalog().get(gpu.model.as_str()).and_then(|m| m.mig.as_ref());
+    match (s.planned_layout(&gpu.id), geometry) {
         (Some(layout), Some(g)) => {
             let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
             for p in layout.placements() {

@@ -31,6 +31,7 @@ pub(super) async fn objects(
     }
     let at = q.at.as_deref().map(|t| parse_instant("at", t)).transpose()?;
     let opts = s.k8s.clone();
-    let objects = s.engine.read(move |state, now| k8s::render(&state.planner, at.unwrap_or(now), &opts)).await?;
-    Ok(axum::Json(objects.into_iter().map(|o| o.body).collect()))
+    let snapshot =
+        s.engine.read(move |state, now| k8s::Snapshot::take(&state.planner, at.unwrap_or(now), &opts)).await?;
+    Ok(axum::Json(snapshot.render().into_iter().map(|o| o.body).collect()))
 }
