@@ -87,21 +87,20 @@ pub(super) fn booking_queue(l: &Live<'_>) -> Object {
 }
 
 /// The queue every project may use for work outside its bookings: its quota is the instances that exist at
-/// `at` and no active booking holds; it borrows what bookings leave idle and gives it back on reclaim.
+/// the instant rendered and no active booking holds. It also lists, at zero, every flavor and resource the
+/// bookings hold, since Kueue lets a queue borrow only what it lists; a booking takes back what it lent.
 pub(super) fn shared_queue(s: &Snapshot, live: &[Live<'_>]) -> Object {
     let mut quotas = free_capacity(s, live);
-    let mut covered: BTreeSet<String> = quotas.values().flat_map(|r| r.keys().cloned()).collect();
-    for l in live {
-        for d in &l.booking.devices {
-            covered.insert(names::resource(&d.shape));
-            quotas.entry(names::flavor(&d.shape.model)).or_default();
-        }
+    let mut booked = BTreeSet::new();
+    for d in live.iter().flat_map(|l| &l.booking.devices) {
+        booked.insert(names::resource(&d.shape));
+        quotas.entry(names::flavor(&d.shape.model)).or_default();
     }
     let namespaces: BTreeSet<&str> = s.definitions().projects.values().map(|p| p.namespace.as_str()).collect();
     let mut spec = json!({
         "cohortName": ROOT_COHORT,
         "queueingStrategy": "BestEffortFIFO",
-        "resourceGroups": resource_groups(&quotas, &covered, None),
+        "resourceGroups": resource_groups(&quotas, &booked, None),
         "preemption": { "reclaimWithinCohort": "Never", "withinClusterQueue": "LowerPriority" },
     });
     if !namespaces.is_empty() {
