@@ -9,6 +9,7 @@ use std::time::Duration;
 use k8s::{Backoff, Reconciler};
 
 use crate::engine::Engine;
+use crate::metrics::Metrics;
 
 /// Where the cluster's credentials come from.
 #[derive(Clone)]
@@ -54,16 +55,24 @@ pub(crate) async fn client(source: &KubeSource) -> Result<kube::Client, String> 
 }
 
 /// Runs passes until the engine stops answering (the server is shutting down) or the task is aborted.
-pub(crate) async fn run(engine: Engine, client: kube::Client, opts: Arc<k8s::Options>, interval: Duration) {
+pub(crate) async fn run(
+    engine: Engine,
+    client: kube::Client,
+    opts: Arc<k8s::Options>,
+    interval: Duration,
+    metrics: Arc<Metrics>,
+) {
     let reconciler = Reconciler::new(client, (*opts).clone());
     let mut backoff = Backoff::new(interval, Duration::from_secs(1), Duration::from_secs(300));
     loop {
         let render_opts = opts.clone();
         // Only the snapshot is taken inside the engine; the objects are built here, while it goes on writing.
+        let began = std::time::Instant::now();
         let taken = engine.read(move |state, now| k8s::Snapshot::take(&state.planner, now, &render_opts)).await;
         let Ok(snapshot) = taken else { return };
         let objects = snapshot.render();
         let report = reconciler.reconcile(&objects).await;
+        metrics.kube.observe(&report, objects.len(), began.elapsed(), snapshot.at());
         for e in &report.errors {
             tracing::warn!("kubernetes: {e}");
         }

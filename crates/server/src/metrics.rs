@@ -52,6 +52,87 @@ pub struct Metrics {
     pub decide: Histogram,
     /// Time to commit one batch.
     pub commit: Histogram,
+    pub kube: KubeMetrics,
+}
+
+/// The Kubernetes reconciler's passes; shown once it has run one.
+#[derive(Debug, Default)]
+pub struct KubeMetrics {
+    passes: AtomicU64,
+    failed_passes: AtomicU64,
+    applied: AtomicU64,
+    deleted: AtomicU64,
+    errors: AtomicU64,
+    objects: AtomicU64,
+    last_clean_unix: AtomicU64,
+    last_pass_ns: AtomicU64,
+}
+
+impl KubeMetrics {
+    /// Records a pass over `objects` objects that took `took`, its snapshot taken at `at`.
+    pub fn observe(&self, report: &k8s::Report, objects: usize, took: Duration, at: Instant) {
+        self.passes.fetch_add(1, Ordering::Relaxed);
+        self.applied.fetch_add(report.applied as u64, Ordering::Relaxed);
+        self.deleted.fetch_add(report.deleted.len() as u64, Ordering::Relaxed);
+        self.errors.fetch_add(report.errors.len() as u64, Ordering::Relaxed);
+        self.objects.store(objects as u64, Ordering::Relaxed);
+        self.last_pass_ns.store(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        if report.errors.is_empty() {
+            self.last_clean_unix.store(u64::try_from(at.0).unwrap_or(0), Ordering::Relaxed);
+        } else {
+            self.failed_passes.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let passes = self.passes.load(Ordering::Relaxed);
+        if passes == 0 {
+            return;
+        }
+        let rows: [(&str, &str, &str, f64); 8] = [
+            ("gpubook_k8s_passes_total", "counter", "Reconcile passes run.", passes as f64),
+            (
+                "gpubook_k8s_failed_passes_total",
+                "counter",
+                "Passes with at least one failed API call.",
+                self.failed_passes.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "gpubook_k8s_applied_total",
+                "counter",
+                "Objects sent with server-side apply.",
+                self.applied.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "gpubook_k8s_deleted_total",
+                "counter",
+                "Owned objects deleted because no longer rendered.",
+                self.deleted.load(Ordering::Relaxed) as f64,
+            ),
+            ("gpubook_k8s_errors_total", "counter", "Failed API calls.", self.errors.load(Ordering::Relaxed) as f64),
+            (
+                "gpubook_k8s_objects",
+                "gauge",
+                "Objects rendered by the last pass.",
+                self.objects.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "gpubook_k8s_last_clean_pass_timestamp_seconds",
+                "gauge",
+                "When the last pass without errors took its snapshot (server clock).",
+                self.last_clean_unix.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "gpubook_k8s_last_pass_seconds",
+                "gauge",
+                "How long the last pass took.",
+                self.last_pass_ns.load(Ordering::Relaxed) as f64 / 1e9,
+            ),
+        ];
+        for (name, kind, help, value) in rows {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+    }
 }
 
 impl Metrics {
@@ -98,6 +179,7 @@ impl Metrics {
             let _ = writeln!(out, "gpubook_gpu_units_booked{{model=\"{model}\"}} {used}");
             let _ = writeln!(out, "gpubook_gpu_units_capacity{{model=\"{model}\"}} {cap}");
         }
+        self.kube.render(&mut out);
         out
     }
 }

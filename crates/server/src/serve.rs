@@ -122,7 +122,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone());
     let k8s_opts = Arc::new(cfg.k8s.clone());
     let reconciler = kube.map(|(client, interval)| {
-        tokio::spawn(crate::kubernetes::run(engine.clone(), client, k8s_opts.clone(), interval))
+        tokio::spawn(crate::kubernetes::run(engine.clone(), client, k8s_opts.clone(), interval, metrics.clone()))
     });
     let state = AppState {
         engine,

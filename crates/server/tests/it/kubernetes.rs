@@ -108,5 +108,9 @@ fn the_server_reconciles_bookings_into_the_cluster() {
     assert_eq!(body["metadata"]["labels"]["app.kubernetes.io/managed-by"], "gpubook");
     h.set_clock(3.0);
     assert!(applied("HoldAndDrain", 250).is_some(), "and stopped when it ends");
+    let (_, metrics) = h.admin().root_get("/metrics");
+    let passes = metrics.lines().find_map(|l| l.strip_prefix("gpubook_k8s_passes_total ")).expect("pass counter");
+    assert!(passes.parse::<f64>().unwrap() >= 2.0, "{metrics}");
+    assert!(metrics.contains("gpubook_k8s_errors_total 0\n"), "{metrics}");
     h.restart();
 }
