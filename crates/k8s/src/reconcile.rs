@@ -125,8 +125,17 @@ impl Reconciler {
     }
 
     async fn apply(&self, o: &Object) -> Result<(), kube::Error> {
+        let api = self.api(o.kind, o.namespace.as_deref());
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        self.api(o.kind, o.namespace.as_deref()).patch(&o.name, &params, &Patch::Apply(&o.body)).await.map(|_| ())
+        match api.patch(&o.name, &params, &Patch::Apply(&o.body)).await {
+            // A ResourceClaimTemplate's spec is immutable: replace the template. Claims already made from it
+            // keep what they were made with; new pods get the new one.
+            Err(kube::Error::Api(s)) if s.code == 422 && o.kind == Kind::ResourceClaimTemplate => {
+                api.delete(&o.name, &DeleteParams::default()).await?;
+                api.patch(&o.name, &params, &Patch::Apply(&o.body)).await.map(|_| ())
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     async fn list_owned(&self, kind: Kind) -> Result<Listed, kube::Error> {

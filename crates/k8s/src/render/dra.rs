@@ -1,8 +1,16 @@
-//! DRA `resource.k8s.io/v1` objects: a DeviceClass per size carrying the size's CEL selector (the very string
-//! the planner evaluates), and per booking a ResourceClaimTemplate whose requests select the devices the
-//! booking holds, as closely as the NVIDIA DRA driver's attributes allow.
+//! DRA `resource.k8s.io/v1` objects.
+//!
+//! - A DeviceClass per size carrying the size's CEL selector (the very string the planner evaluates), for
+//!   claims that ask for "any gpu-small".
+//! - A DeviceClass per quota resource of the fleet (`mig-1g.10gb.gpubook.io` for `nvidia.com/mig-1g.10gb`,
+//!   `gpu.gpubook.io` for `nvidia.com/gpu`), so Kueue's DRA integration can map each class to the resource
+//!   the booking's ClusterQueue counts (`deviceClassMappings`) and charge claims to the right quota.
+//! - Per booking a ResourceClaimTemplate whose requests use those classes and select the devices the
+//!   booking holds, as closely as the NVIDIA DRA driver's attributes allow.
 
-use model::{Device, Reconfiguration, Slot, Want};
+use std::collections::BTreeMap;
+
+use model::{Device, Reconfiguration, ShapeKey, Slot};
 use serde_json::{Value, json};
 
 use super::names::{self, cel_str, manifest, meta};
@@ -14,45 +22,54 @@ const MAX_REQUESTS: usize = 32;
 const ATTR: &str = "device.attributes['gpu.nvidia.com']";
 
 pub(super) fn device_classes(s: &Snapshot) -> Vec<Object> {
-    s.definitions()
-        .sizes
-        .values()
-        .map(|s| {
-            let name = names::size_class(&s.name);
-            let spec = json!({ "spec": { "selectors": [
-                { "cel": { "expression": format!("device.driver == {}", cel_str(model::shape::DRIVER)) } },
-                { "cel": { "expression": s.selector } },
-            ]}});
-            Object {
-                kind: Kind::DeviceClass,
-                namespace: None,
-                name: name.clone(),
-                body: manifest(Kind::DeviceClass, meta(&name, None, None), spec),
-            }
-        })
-        .collect()
+    let driver = format!("device.driver == {}", cel_str(model::shape::DRIVER));
+    let sizes = s.definitions().sizes.values().map(|size| {
+        let selectors = json!([{ "cel": { "expression": driver } }, { "cel": { "expression": size.selector } }]);
+        class(&names::size_class(&size.name), selectors, None)
+    });
+    let mut resources: BTreeMap<String, ShapeKey> = BTreeMap::new();
+    for gpu in s.definitions().fleet.gpus() {
+        let Some(model) = s.catalog().get(gpu.model.as_str()) else { continue };
+        let shapes = std::iter::once(ShapeKey::whole(&model.key))
+            .chain(model.mig.iter().flat_map(|g| &g.profiles).map(|p| ShapeKey::mig(&model.key, &p.name)));
+        for shape in shapes {
+            resources.entry(names::resource(&shape)).or_insert(shape);
+        }
+    }
+    let per_resource = resources.into_iter().map(|(resource, shape)| {
+        let selectors = json!([{ "cel": { "expression": format!("{driver} && {}", kind_of(&shape)) } }]);
+        class(&names::resource_class(&shape), selectors, Some(&resource))
+    });
+    sizes.chain(per_resource).collect()
+}
+
+fn class(name: &str, selectors: Value, resource: Option<&str>) -> Object {
+    let mut m = meta(name, None, None);
+    if let Some(r) = resource {
+        m["annotations"] = json!({ "gpubook.io/quota-resource": r });
+    }
+    let body = manifest(Kind::DeviceClass, m, json!({ "spec": { "selectors": selectors } }));
+    Object { kind: Kind::DeviceClass, namespace: None, name: name.to_string(), body }
 }
 
 /// One request per device, pinned to its GPU (by UUID, when the fleet declares it) and, for MIG instances
 /// that exist before the claim (static and per-gpu GPUs), to its start unit; by shape beyond 32 devices.
+/// The template's spec is immutable in Kubernetes: it depends only on the booking's devices (which never
+/// move once it started) and the fleet's UUIDs and modes.
 pub(super) fn claim_template(s: &Snapshot, l: &Live<'_>) -> Object {
     let b = l.booking;
     let name = names::booking(b.id);
     let requests: Vec<Value> = if b.devices.len() <= MAX_REQUESTS {
-        b.devices
-            .iter()
-            .enumerate()
-            .map(|(i, d)| request(&format!("device-{i}"), class(&b.request.want, d), 1, pinned(s, d)))
-            .collect()
+        b.devices.iter().enumerate().map(|(i, d)| request(&format!("device-{i}"), d, 1, pinned(s, d))).collect()
     } else {
-        let mut by_shape: std::collections::BTreeMap<&model::ShapeKey, (&Device, u32)> = Default::default();
+        let mut by_shape: BTreeMap<&ShapeKey, (&Device, u32)> = BTreeMap::new();
         for d in &b.devices {
             by_shape.entry(&d.shape).or_insert((d, 0)).1 += 1;
         }
         by_shape
             .values()
             .enumerate()
-            .map(|(i, (d, n))| request(&format!("shape-{i}"), class(&b.request.want, d), *n, shape_only(s, d)))
+            .map(|(i, (d, n))| request(&format!("shape-{i}"), d, *n, shape_only(s, d)))
             .collect()
     };
     let spec = json!({ "spec": { "spec": { "devices": { "requests": requests } } } });
@@ -65,35 +82,26 @@ pub(super) fn claim_template(s: &Snapshot, l: &Live<'_>) -> Object {
     }
 }
 
-fn request(name: &str, class: String, count: u32, selector: String) -> Value {
+fn request(name: &str, d: &Device, count: u32, selector: String) -> Value {
     json!({ "name": name, "exactly": {
-        "deviceClassName": class,
+        "deviceClassName": names::resource_class(&d.shape),
         "allocationMode": "ExactCount",
         "count": count,
         "selectors": [{ "cel": { "expression": selector } }],
     }})
 }
 
-/// The size's class for a booking by size; the NVIDIA driver's class of the shape's type otherwise.
-fn class(want: &Want, d: &Device) -> String {
-    match (want, &d.shape.profile) {
-        (Want::Size(s), _) => names::size_class(s),
-        (Want::Shape(_), Some(_)) => "mig.nvidia.com".into(),
-        (Want::Shape(_), None) => "gpu.nvidia.com".into(),
+/// The NVIDIA DRA driver's `type` (and `profile`) of a shape.
+fn kind_of(shape: &ShapeKey) -> String {
+    match &shape.profile {
+        Some(p) => format!("{ATTR}.type == 'mig' && {ATTR}.profile == {}", cel_str(p)),
+        None => format!("{ATTR}.type == 'gpu'"),
     }
 }
 
 fn shape_only(s: &Snapshot, d: &Device) -> String {
     let product = s.catalog().get(d.shape.model.as_str()).map(|m| m.product_name.as_str()).unwrap_or_default();
-    let mut parts = vec![format!("{ATTR}.productName == {}", cel_str(product))];
-    match &d.shape.profile {
-        Some(p) => {
-            parts.push(format!("{ATTR}.type == 'mig'"));
-            parts.push(format!("{ATTR}.profile == {}", cel_str(p)));
-        }
-        None => parts.push(format!("{ATTR}.type == 'gpu'")),
-    }
-    parts.join(" && ")
+    format!("{ATTR}.productName == {} && {}", cel_str(product), kind_of(&d.shape))
 }
 
 fn pinned(s: &Snapshot, d: &Device) -> String {

@@ -46,6 +46,12 @@ pub(crate) fn priority_class(p: i32) -> String {
     if p < 0 { format!("{PREFIX}-priority-minus-{}", p.unsigned_abs()) } else { format!("{PREFIX}-priority-{p}") }
 }
 
+/// The DeviceClass of a quota resource: `mig-1g.10gb.gpubook.io`, `gpu.gpubook.io`.
+pub(crate) fn resource_class(shape: &ShapeKey) -> String {
+    let resource = resource(shape);
+    format!("{}.gpubook.io", resource.trim_start_matches("nvidia.com/"))
+}
+
 /// The extended resource the NVIDIA device plugin advertises for a shape under the `mixed` MIG strategy.
 pub(crate) fn resource(shape: &ShapeKey) -> String {
     match &shape.profile {
@@ -95,5 +101,6 @@ mod tests {
         assert_eq!(priority_class(-3), "gpubook-priority-minus-3");
         assert_eq!(resource(&ShapeKey::mig(&ModelKey("H100-80GB".into()), "1g.10gb+me")), "nvidia.com/mig-1g.10gb.me");
         assert_eq!(cel_str("it's"), r"'it\'s'");
+        assert_eq!(resource_class(&ShapeKey::whole(&ModelKey("L4-24GB".into()))), "gpu.gpubook.io");
     }
 }

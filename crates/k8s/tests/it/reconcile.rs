@@ -65,8 +65,16 @@ async fn serve(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body
         let response = match (method.as_str(), name) {
             ("PATCH", Some(name)) => {
                 let obj: Value = serde_json::from_slice(&body).expect("apply bodies are JSON");
-                c.objects.insert((plural, ns, name), obj.clone());
-                respond(StatusCode::OK, &obj)
+                let key = (plural.clone(), ns, name);
+                // As the API server does: a ResourceClaimTemplate's spec never changes.
+                let immutable = plural == "resourceclaimtemplates"
+                    && c.objects.get(&key).is_some_and(|old| old["spec"] != obj["spec"]);
+                if immutable {
+                    respond(StatusCode::UNPROCESSABLE_ENTITY, &status(422, "Invalid"))
+                } else {
+                    c.objects.insert(key, obj.clone());
+                    respond(StatusCode::OK, &obj)
+                }
             }
             ("GET", None) => {
                 let selector = query.split('&').find_map(|kv| kv.strip_prefix("labelSelector=")).unwrap_or("");
@@ -277,4 +285,29 @@ async fn skipped_kinds_are_neither_applied_nor_listed() {
     let report = r.reconcile(&render(&booked(), at(1.5), &opts)).await;
     assert!(report.errors.is_empty());
     assert!(take_calls(&shared).iter().all(|(_, u, _)| !u.contains("hardwareprofiles")));
+}
+
+#[tokio::test]
+async fn a_changed_claim_template_is_replaced_since_its_spec_is_immutable() {
+    let (r, c) = cluster();
+    let mut want = desired(1.5);
+    r.reconcile(&want).await;
+    let i = want.iter().position(|o| o.kind == Kind::ResourceClaimTemplate && o.name == "gpubook-b1").unwrap();
+    want[i].body["spec"]["spec"]["devices"]["requests"][0]["exactly"]["count"] = json!(2);
+    take_calls(&c);
+    let report = r.reconcile(&want).await;
+    assert_eq!((report.applied, report.errors.len()), (1, 0), "{:?}", report.errors);
+    let path = "/apis/resource.k8s.io/v1/namespaces/team-a/resourceclaimtemplates/gpubook-b1";
+    let calls: Vec<(String, String)> =
+        take_calls(&c).into_iter().filter(|(m, _, _)| m != "GET").map(|(m, u, _)| (m, u)).collect();
+    let apply = format!("{path}?&force=true&fieldManager=gpubook");
+    assert_eq!(
+        calls,
+        [
+            ("PATCH".to_string(), apply.clone()),
+            ("DELETE".to_string(), format!("{path}?")),
+            ("PATCH".to_string(), apply)
+        ]
+    );
+    assert_eq!(bodies_sorted(stored(&c)), bodies(&want));
 }

@@ -191,3 +191,41 @@ fn a_per_gpu_gpu_is_reconfigured_for_its_epoch_and_back_after() {
     }
     assert!(changed, "some GPU runs another layout than its declared one for the epoch");
 }
+
+/// Each quota-resource DeviceClass selects, by the planner's own CEL evaluation over the catalog's shapes,
+/// exactly the shapes whose extended resource it is annotated with; and every claim request uses one.
+#[test]
+fn resource_classes_select_exactly_their_resource() {
+    let p = booked();
+    let objects = render(&p, at(1.5), &Options::default());
+    let classes: Vec<&Object> =
+        objects.iter().filter(|o| o.kind == Kind::DeviceClass && o.name.ends_with(".gpubook.io")).collect();
+    assert!(classes.len() > 10, "{}", classes.len());
+    let models: std::collections::BTreeSet<_> = p.definitions().fleet.gpus().map(|g| g.model.clone()).collect();
+    for c in &classes {
+        let resource = c.body["metadata"]["annotations"]["gpubook.io/quota-resource"].as_str().unwrap();
+        let expr = c.body["spec"]["selectors"][0]["cel"]["expression"].as_str().unwrap();
+        let matched = selector::resolve_size("class", None, expr, p.catalog()).unwrap().size.shapes;
+        let expected: std::collections::BTreeSet<model::ShapeKey> = p
+            .catalog()
+            .shapes()
+            .into_iter()
+            .map(|s| s.key)
+            .filter(|k| {
+                let r = k
+                    .profile
+                    .as_ref()
+                    .map_or("nvidia.com/gpu".to_string(), |p| format!("nvidia.com/mig-{}", p.replace('+', ".")));
+                r == resource
+            })
+            .collect();
+        assert_eq!(matched, expected, "{}", c.name);
+        assert!(matched.iter().any(|k| models.contains(&k.model)), "{} is a resource of the fleet", c.name);
+    }
+    let names: std::collections::BTreeSet<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+    for rct in objects.iter().filter(|o| o.kind == Kind::ResourceClaimTemplate) {
+        for r in rct.body["spec"]["spec"]["devices"]["requests"].as_array().unwrap() {
+            assert!(names.contains(r["exactly"]["deviceClassName"].as_str().unwrap()), "{r}");
+        }
+    }
+}
