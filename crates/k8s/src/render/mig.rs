@@ -42,6 +42,10 @@ pub(super) fn mig_parted(s: &Snapshot, namespace: &str) -> Vec<Object> {
     if configs.is_empty() {
         return nodes;
     }
+    // The MIG manager reads every node's label against this one file once the ClusterPolicy points at it:
+    // nodes gpubook does not manage keep working with the two standard names.
+    configs.insert("all-disabled".into(), json!([{ "devices": "all", "mig-enabled": false }]));
+    configs.insert("all-enabled".into(), json!([{ "devices": "all", "mig-enabled": true, "mig-devices": {} }]));
     let file = json!({ "version": "v1", "mig-configs": configs });
     let text = serde_yaml::to_string(&file).expect("JSON values always serialise");
     let map = Object {

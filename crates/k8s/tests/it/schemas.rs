@@ -194,6 +194,10 @@ fn mig_parted_configs_follow_the_v1_format() {
         let keys: Vec<&String> = file.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["mig-configs", "version"]);
         assert_eq!(file["version"], "v1");
+        for standard in ["all-disabled", "all-enabled"] {
+            let all = &file["mig-configs"][standard][0];
+            assert_eq!(all["devices"], "all", "{standard} is there for nodes gpubook does not manage");
+        }
         for node in objects.iter().filter(|o| o.kind == Kind::Node) {
             let name = node.body["metadata"]["labels"]["nvidia.com/mig.config"].as_str().unwrap();
             assert!(name.len() <= 63 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
