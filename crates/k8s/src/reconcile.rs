@@ -69,6 +69,7 @@ impl Reconciler {
         for kind in self.managed().rev() {
             let listed = match self.list_owned(kind).await {
                 Ok(list) => Some(list),
+                Err(e) if unreachable(&e) => return self.abandon(report, format!("list {kind}: {e}")),
                 Err(e) => {
                     report.errors.push(format!("list {kind}: {e}"));
                     None
@@ -100,7 +101,11 @@ impl Reconciler {
                     applied.insert(key, o.body.clone());
                 }
                 Err(e) => {
-                    report.errors.push(format!("apply {} {}: {e}", o.kind, path(o.namespace.as_deref(), &o.name)))
+                    let line = format!("apply {} {}: {e}", o.kind, path(o.namespace.as_deref(), &o.name));
+                    if unreachable(&e) {
+                        return self.abandon(report, line);
+                    }
+                    report.errors.push(line);
                 }
             }
         }
@@ -112,10 +117,21 @@ impl Reconciler {
                 match self.api(*kind, ns.as_deref()).delete(name, &DeleteParams::default()).await {
                     Ok(_) => report.deleted.push(format!("{kind} {}", path(ns.as_deref(), name))),
                     Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) if unreachable(&e) => {
+                        return self.abandon(report, format!("delete {kind} {}: {e}", path(ns.as_deref(), name)));
+                    }
                     Err(e) => report.errors.push(format!("delete {kind} {}: {e}", path(ns.as_deref(), name))),
                 }
             }
         }
+        report
+    }
+
+    /// Ends a pass the API server stopped answering: every further call would fail the same way. What was
+    /// applied is forgotten, so the next pass sends everything again.
+    fn abandon(&self, mut report: Report, error: String) -> Report {
+        report.errors.push(format!("{error}; pass abandoned"));
+        self.memory.lock().expect("not poisoned").0.clear();
         report
     }
 
@@ -158,6 +174,11 @@ impl Reconciler {
             None => Api::all_with(self.client.clone(), &resource),
         }
     }
+}
+
+/// Whether the API server could not be reached at all (rather than refusing one call).
+fn unreachable(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Service(_) | kube::Error::HyperError(_))
 }
 
 fn path(namespace: Option<&str>, name: &str) -> String {

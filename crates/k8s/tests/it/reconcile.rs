@@ -311,3 +311,16 @@ async fn a_changed_claim_template_is_replaced_since_its_spec_is_immutable() {
     );
     assert_eq!(bodies_sorted(stored(&c)), bodies(&want));
 }
+
+/// Against an API server that does not answer, a pass ends at the first call with one error instead of one
+/// per object.
+#[tokio::test]
+async fn a_pass_ends_at_the_first_call_the_api_server_does_not_answer() {
+    let (mock, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    drop(handle); // every call now fails to reach a server
+    let r = Reconciler::new(kube::Client::new(mock, "default"), Options::default());
+    let report = r.reconcile(&desired(1.5)).await;
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(report.errors[0].starts_with("list ConfigMap: ") && report.errors[0].ends_with("; pass abandoned"));
+    assert_eq!(report.applied, 0);
+}
