@@ -90,3 +90,84 @@ fn the_helm_chart_passes_only_flags_serve_knows() {
         assert!(help.contains(&format!("--{f}")), "serve has no --{f}");
     }
 }
+
+/// A fake Kubernetes API server over real HTTP, recording `(method, path and query, authorization,
+/// content type)`: applies are echoed back, lists are empty.
+fn fake_api_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<[String; 4]>>>, tokio::runtime::Runtime) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<[String; 4]>>> = Default::default();
+    let seen = calls.clone();
+    let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let seen = seen.clone();
+        async move {
+            let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            seen.lock().unwrap().push([
+                method.to_string(),
+                uri.to_string(),
+                header("authorization"),
+                header("content-type"),
+            ]);
+            let answer = if method == Method::PATCH {
+                body.to_vec()
+            } else {
+                br#"{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"1"},"items":[]}"#.to_vec()
+            };
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], answer)
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, axum::Router::new().fallback(handler)).await.unwrap() });
+    (url, calls, rt)
+}
+
+/// `gpubook serve --kubeconfig FILE`, the real binary, reconciles into the cluster the kubeconfig names:
+/// server-side apply over HTTP with the kubeconfig's token, under field manager gpubook.
+#[test]
+fn serve_with_a_kubeconfig_applies_to_that_cluster() {
+    let (url, calls, _rt) = fake_api_server();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: \"{url}\"}}}}]\n\
+             users: [{{name: u, user: {{token: test-token}}}}]\n\
+             contexts: [{{name: c, context: {{cluster: c, user: u}}}}]\ncurrent-context: c\n"
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpubook"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--k8s-interval", "1s", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env_remove("GPUBOOK_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Nodes come last in a pass: once a node is labelled, the pass has sent everything.
+    let node = "/api/v1/nodes/hgx-h200-a?&force=true&fieldManager=gpubook";
+    let found = (0..200).find_map(|_| {
+        let hit = calls.lock().unwrap().iter().find(|c| c[0] == "PATCH" && c[1] == node).cloned();
+        if hit.is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        hit
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let call = found.expect("the node carrying per-gpu GPUs gets its mig.config label");
+    assert_eq!(call[2], "Bearer test-token");
+    assert_eq!(call[3], "application/apply-patch+yaml");
+    let calls = calls.lock().unwrap();
+    assert!(calls.iter().any(|c| c[0] == "GET" && c[1].starts_with("/apis/kueue.x-k8s.io/v1beta2/cohorts?")));
+    let shared = "/apis/kueue.x-k8s.io/v1beta2/clusterqueues/gpubook-shared?&force=true&fieldManager=gpubook";
+    assert!(calls.iter().any(|c| c[0] == "PATCH" && c[1] == shared), "the shared ClusterQueue");
+    assert!(calls.iter().all(|c| c[2] == "Bearer test-token"), "every call carries the kubeconfig's token");
+}
