@@ -33,5 +33,8 @@ pub(super) async fn objects(
     let opts = s.k8s.clone();
     let snapshot =
         s.engine.read(move |state, now| k8s::Snapshot::take(&state.planner, at.unwrap_or(now), &opts)).await?;
-    Ok(axum::Json(snapshot.render().into_iter().map(|o| o.body).collect()))
+    let objects = tokio::task::spawn_blocking(move || snapshot.render())
+        .await
+        .map_err(|e| AppError::unavailable(format!("rendering failed: {e}")))?;
+    Ok(axum::Json(objects.into_iter().map(|o| o.body).collect()))
 }
