@@ -140,13 +140,31 @@ pub struct BookingView {
     pub preempted_by: Option<String>,
     pub placements: Vec<PlacementView>,
     pub created: String,
+    /// The names of its objects in Kubernetes, where gpubook reconciles a cluster or its export is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesView>,
+}
+
+/// Where a booking is in Kubernetes. The objects exist from the booking's start until its grace period ends.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct KubernetesView {
+    /// The project's namespace.
+    pub namespace: String,
+    /// Label workloads `kueue.x-k8s.io/queue-name: <local_queue>`.
+    pub local_queue: String,
+    /// For DRA: `spec.resourceClaims[].resourceClaimTemplateName`.
+    pub resource_claim_template: String,
+    /// For OpenShift AI workbenches and model servers.
+    pub hardware_profile: String,
 }
 
 impl BookingView {
+    /// `namespace` is the project's (`None` when the project is gone: then no Kubernetes names).
     pub fn of(
         b: &Booking,
         catalog: &Catalog,
         uuid: impl Fn(&model::GpuId) -> Option<String>,
+        namespace: Option<&str>,
         now: Instant,
     ) -> BookingView {
         let (size, shape) = want_parts(&b.request.want);
@@ -171,6 +189,12 @@ impl BookingView {
             preempted_by,
             placements: b.devices.iter().map(|d| placement(d, catalog, uuid(&d.gpu))).collect(),
             created: b.created.to_string(),
+            kubernetes: namespace.map(|ns| KubernetesView {
+                namespace: ns.to_string(),
+                local_queue: b.id.object_name(),
+                resource_claim_template: b.id.object_name(),
+                hardware_profile: b.id.object_name(),
+            }),
         }
     }
 }

@@ -16,6 +16,14 @@ impl fmt::Display for BookingId {
     }
 }
 
+impl BookingId {
+    /// The name of the booking's Kubernetes objects (its ClusterQueue, LocalQueue, ResourceClaimTemplate and
+    /// HardwareProfile): `gpubook-b17`.
+    pub fn object_name(self) -> String {
+        format!("gpubook-{self}")
+    }
+}
+
 /// How a booking stands against quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {

@@ -27,7 +27,7 @@ pub(crate) fn dns_label(s: &str) -> String {
 }
 
 pub(crate) fn booking(id: BookingId) -> String {
-    format!("{PREFIX}-{id}")
+    id.object_name()
 }
 
 pub(crate) fn flavor(model: &ModelKey) -> String {

@@ -99,7 +99,12 @@ fn row(s: &Session, b: &BookingView, now: model::Instant) -> Markup {
             td { (what(b)) br; span.muted { (b.mode) } }
             td { (s.tz.show(start)) " – " (s.tz.show(end))
                 @if b.status == "active" { br; span.left { (span(end.0 - now.0)) " left" } } }
-            td { @for p in &b.placements { (placement(p)) br; } }
+            td { @for p in &b.placements { (placement(p)) br; }
+                @if let (Some(k), true) = (&b.kubernetes, matches!(b.status.as_str(), "active" | "confirmed")) {
+                    span.muted title="Label workloads kueue.x-k8s.io/queue-name with it; the ResourceClaimTemplate and HardwareProfile have the same name" {
+                        "queue " code { (k.local_queue) } " in " code { (k.namespace) }
+                    }
+                } }
             td { (badge(&b.status))
                 @if let Some(r) = &b.status_reason { p.reason { (r) } } }
             td { @if cancellable {

@@ -116,7 +116,8 @@ impl State {
     }
 
     pub fn view(&self, b: &Booking, now: Instant) -> api::rest::BookingView {
-        api::rest::BookingView::of(b, &self.catalog, |g| self.uuid(g), now)
+        let namespace = self.defs().projects.get(&b.request.project).map(|p| p.namespace.as_str());
+        api::rest::BookingView::of(b, &self.catalog, |g| self.uuid(g), namespace, now)
     }
 }
 

@@ -136,6 +136,11 @@ fn tenants_see_and_cancel_only_their_own() {
     let (status, _, page) = Browser::signed_in(&h, &h.admin).get("/console/fleet");
     assert_eq!(status, 200);
     assert!(page.contains(&format!("{id} · team-b")), "the admin's fleet timeline shows the booking");
+    let (_, _, page) = Browser::signed_in(&h, &bob.token).get("/console/bookings");
+    assert!(
+        page.contains(&format!("queue <code>gpubook-{id}</code> in <code>team-b</code>")),
+        "bob sees which Kueue queue his booking is"
+    );
 }
 
 #[test]

@@ -22,6 +22,11 @@ fn admins_read_the_objects_at_an_instant() {
         let (s, b) = alice.book("team-a", "size=gpu-small", 1, 1.0, 3.0, "reserved");
         assert_eq!(s, 201, "{b}");
         let id = b["id"].as_str().unwrap();
+        let names = &b["kubernetes"];
+        assert_eq!(names["namespace"], "team-a");
+        for field in ["local_queue", "resource_claim_template", "hardware_profile"] {
+            assert_eq!(names[field], format!("gpubook-{id}"), "{field}: the booking says where it is in Kubernetes");
+        }
         let (s, now) = h.admin().get("/k8s/objects");
         assert_eq!(s, 200, "{now}");
         assert!(cluster_queue(&now, &format!("gpubook-{id}")).is_none(), "not before its window");
