@@ -29,7 +29,7 @@ pub(super) fn mig_parted(s: &Snapshot, namespace: &str) -> Vec<Object> {
             continue;
         }
         let content = Value::Array(entries);
-        let name = format!("{PREFIX}-{}-{:08x}", dns_label(&node.name), fnv1a(content.to_string().as_bytes()) as u32);
+        let name = config_name(&node.name, &content);
         nodes.push(Object {
             kind: Kind::Node,
             namespace: None,
@@ -77,7 +77,30 @@ fn entry(s: &Snapshot, gpu: &model::Gpu) -> Value {
     }
 }
 
+/// `gpubook-<node>-<hash of the content>`, at most 63 characters: it is a label value. The hash covers the
+/// node's name too, so two long names cut to the same prefix still differ.
+fn config_name(node: &str, content: &Value) -> String {
+    let hash = fnv1a(format!("{node}\n{content}").as_bytes()) as u32;
+    let node: String = dns_label(node).chars().take(63 - PREFIX.len() - 10).collect();
+    format!("{PREFIX}-{}-{hash:08x}", node.trim_end_matches('-'))
+}
+
 /// FNV-1a, 64 bits: a stable content hash (std's hashers may change between releases).
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_names_are_label_values_even_for_long_node_names() {
+        let long = format!("{}.example.internal", "gpu-node-".repeat(20));
+        let name = config_name(&long, &json!([]));
+        assert!(name.len() <= 63, "{name}");
+        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{name}");
+        assert_ne!(name, config_name(&format!("{long}2"), &json!([])), "names differ past the cut");
+        assert_ne!(config_name("n", &json!([1])), config_name("n", &json!([2])), "a new layout is a new name");
+    }
 }
