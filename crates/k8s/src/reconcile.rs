@@ -80,7 +80,8 @@ impl Reconciler {
         let (last, resync) = {
             let mut m = self.memory.lock().expect("not poisoned");
             m.1 = (m.1 + 1) % self.resync_every;
-            (m.0.clone(), m.1 == 0)
+            // Taken, not copied: this pass writes what it applied back below (or leaves it empty if abandoned).
+            (std::mem::take(&mut m.0), m.1 == 0)
         };
         let mut applied = BTreeMap::new();
         for o in desired {

@@ -89,45 +89,31 @@ impl KubeMetrics {
         if passes == 0 {
             return;
         }
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
         let rows: [(&str, &str, &str, f64); 8] = [
             ("gpubook_k8s_passes_total", "counter", "Reconcile passes run.", passes as f64),
             (
                 "gpubook_k8s_failed_passes_total",
                 "counter",
                 "Passes with at least one failed API call.",
-                self.failed_passes.load(Ordering::Relaxed) as f64,
+                n(&self.failed_passes),
             ),
-            (
-                "gpubook_k8s_applied_total",
-                "counter",
-                "Objects sent with server-side apply.",
-                self.applied.load(Ordering::Relaxed) as f64,
-            ),
+            ("gpubook_k8s_applied_total", "counter", "Objects sent with server-side apply.", n(&self.applied)),
             (
                 "gpubook_k8s_deleted_total",
                 "counter",
                 "Owned objects deleted because no longer rendered.",
-                self.deleted.load(Ordering::Relaxed) as f64,
+                n(&self.deleted),
             ),
-            ("gpubook_k8s_errors_total", "counter", "Failed API calls.", self.errors.load(Ordering::Relaxed) as f64),
-            (
-                "gpubook_k8s_objects",
-                "gauge",
-                "Objects rendered by the last pass.",
-                self.objects.load(Ordering::Relaxed) as f64,
-            ),
+            ("gpubook_k8s_errors_total", "counter", "Failed API calls.", n(&self.errors)),
+            ("gpubook_k8s_objects", "gauge", "Objects rendered by the last pass.", n(&self.objects)),
             (
                 "gpubook_k8s_last_clean_pass_timestamp_seconds",
                 "gauge",
                 "When the last pass without errors took its snapshot (server clock).",
-                self.last_clean_unix.load(Ordering::Relaxed) as f64,
+                n(&self.last_clean_unix),
             ),
-            (
-                "gpubook_k8s_last_pass_seconds",
-                "gauge",
-                "How long the last pass took.",
-                self.last_pass_ns.load(Ordering::Relaxed) as f64 / 1e9,
-            ),
+            ("gpubook_k8s_last_pass_seconds", "gauge", "How long the last pass took.", n(&self.last_pass_ns) / 1e9),
         ];
         for (name, kind, help, value) in rows {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
