@@ -140,17 +140,17 @@ fn serve_with_a_kubeconfig_applies_to_that_cluster() {
     )
     .unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gpubook"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--k8s-interval", "1s", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .env_remove("GPUBOOK_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = super::server::Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_gpubook"))
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--k8s-interval", "1s", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .env_remove("GPUBOOK_DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
     // Nodes come last in a pass: once a node is labelled, the pass has sent everything.
     let node = "/api/v1/nodes/hgx-h200-a?&force=true&fieldManager=gpubook";
     let found = (0..200).find_map(|_| {
@@ -160,8 +160,7 @@ fn serve_with_a_kubeconfig_applies_to_that_cluster() {
         }
         hit
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let call = found.expect("the node carrying per-gpu GPUs gets its mig.config label");
     assert_eq!(call[2], "Bearer test-token");
     assert_eq!(call[3], "application/apply-patch+yaml");
