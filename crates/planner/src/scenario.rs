@@ -10,7 +10,8 @@
 //! book a H100-80GB/1g.10gb x1 09:00-10:00 => not-before 10:00 [no-capacity]
 //! ```
 //!
-//! Lines: `now TIME`, `gap DURATION`, `node NAME MODEL xN MODE [layout=NAME|p@s,p@s]`, `size NAME CEL`,
+//! Lines: `now TIME`, `gap DURATION`, `node NAME MODEL xN MODE [layout=NAME|p@s,p@s]` (naming a node again
+//! adds GPUs to it, numbered on), `size NAME CEL`,
 //! `cohort NAME [parent=P]`, `project NAME [cohort=C] [prio=N] [quota=MODEL:NOMINAL[/BORROW[/LEND]]]…
 //! [sizes=A,B] [max-devices=N]`, `book PROJECT SIZE|MODEL/PROFILE xN WINDOW [reserved|opportunistic]
 //! [prio=N] => EXPECT`, `availability PROJECT WANT WINDOW [MODE] => N`, `earliest PROJECT WANT xN Nh from

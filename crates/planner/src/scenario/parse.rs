@@ -245,7 +245,21 @@ pub(crate) fn parse(text: &str, catalog: &Catalog) -> Result<Parsed> {
                     .ok_or_else(|| err("gap Nm".into()))?
                     * 60
             }
-            "node" => nodes.push(node(&words[1..], catalog).map_err(err)?),
+            "node" => {
+                let n = node(&words[1..], catalog).map_err(err)?;
+                // A node named again gains more GPUs, numbered after those it has: one node may hold GPUs
+                // of different modes or layouts.
+                match nodes.iter_mut().find(|m: &&mut Node| m.name == n.name) {
+                    Some(m) => {
+                        let base = m.gpus.len() as u32;
+                        m.gpus.extend(n.gpus.into_iter().map(|mut g| {
+                            g.id.index += base;
+                            g
+                        }));
+                    }
+                    None => nodes.push(n),
+                }
+            }
             "size" => {
                 let name = words.get(1).ok_or_else(|| err("size NAME CEL".into()))?;
                 let cel = before.splitn(3, ' ').nth(2).ok_or_else(|| err("size NAME CEL".into()))?;

@@ -92,20 +92,52 @@ fn gpu_ok(gpu: &Gpu, geometry: Option<&MigGeometry>, held: &[(Slot, Window)]) ->
     true
 }
 
-/// Depth-first search for an arrangement of every device.
-fn arrange(gpus: &[(Gpu, Option<MigGeometry>)], devices: &[Want1], held: &mut Vec<Vec<(Slot, Window)>>) -> bool {
-    let Some((first, rest)) = devices.split_first() else { return true };
+/// Depth-first search for an arrangement of every device; `None` once `budget` placements were tried.
+fn arrange(
+    gpus: &[(Gpu, Option<MigGeometry>)],
+    devices: &[Want1],
+    held: &mut Vec<Vec<(Slot, Window)>>,
+    budget: &mut usize,
+) -> Option<bool> {
+    let Some((first, rest)) = devices.split_first() else { return Some(true) };
     for (gi, (gpu, geo)) in gpus.iter().enumerate() {
         for slot in slots_for(gpu, geo.as_ref(), &first.shape) {
+            *budget = budget.checked_sub(1)?;
             held[gi].push((slot, first.window));
-            if gpu_ok(gpu, geo.as_ref(), &held[gi]) && arrange(gpus, rest, held) {
-                held[gi].pop();
-                return true;
-            }
+            let found = gpu_ok(gpu, geo.as_ref(), &held[gi]) && arrange(gpus, rest, held, budget)?;
             held[gi].pop();
+            if found {
+                return Some(true);
+            }
         }
     }
-    false
+    Some(false)
+}
+
+/// Whether the devices of every holding booking and one more device of `shape` for `window` can all be
+/// placed on the fleet, each anywhere its shape fits (gap 0, nothing started); `None` when the search gave
+/// up after `budget` placements tried.
+pub(crate) fn arrangement_exists(
+    planner: &Planner,
+    catalog: &Catalog,
+    shape: &ShapeKey,
+    window: Window,
+    budget: usize,
+) -> Option<bool> {
+    let mut devices: Vec<Want1> = planner
+        .bookings()
+        .filter(|b| b.holds())
+        .flat_map(|b| b.devices.iter().map(move |d| Want1 { shape: d.shape.clone(), window: b.window() }))
+        .collect();
+    devices.push(Want1 { shape: shape.clone(), window });
+    let gpus: Vec<(Gpu, Option<MigGeometry>)> = planner
+        .definitions()
+        .fleet
+        .gpus()
+        .map(|g| (g.clone(), catalog.get(g.model.as_str()).unwrap().mig.clone()))
+        .collect();
+    let mut held = vec![Vec::new(); gpus.len()];
+    arrange(&gpus, &devices, &mut held, &mut { budget })
 }
 
 fn small_spec() -> impl Strategy<Value = GpuSpec> {
@@ -148,21 +180,8 @@ proptest! {
             return Ok(());
         }
         let Want::Shape(shape) = &probe.want else { unreachable!() };
-        let mut devices: Vec<Want1> = planner
-            .bookings()
-            .filter(|b| b.holds())
-            .flat_map(|b| b.devices.iter().map(move |d| Want1 { shape: d.shape.clone(), window: b.window() }))
-            .collect();
-        devices.push(Want1 { shape: shape.clone(), window: probe.window });
-        let gpus: Vec<(Gpu, Option<MigGeometry>)> = planner
-            .definitions()
-            .fleet
-            .gpus()
-            .map(|g| (g.clone(), catalog.get(g.model.as_str()).unwrap().mig.clone()))
-            .collect();
-        let mut held = vec![Vec::new(); gpus.len()];
         prop_assert!(
-            !arrange(&gpus, &devices, &mut held),
+            arrangement_exists(&planner, &catalog, shape, probe.window, usize::MAX) == Some(false),
             "the planner refused {} for {:?} but an arrangement exists; bookings: {:?}",
             shape, probe.window, planner.bookings().map(|b| (&b.devices, b.window())).collect::<Vec<_>>()
         );
