@@ -94,6 +94,7 @@ fn bench(backend: &'static str, clients: usize, per_client: usize) {
         clock: server::engine::Clock::Fixed(Arc::new(AtomicI64::new(T0))),
         k8s: Default::default(),
         kubernetes: None,
+        http: Default::default(),
     };
     let running = rt.block_on(server::start(cfg)).unwrap();
     let token = running.admin_token.clone().unwrap();

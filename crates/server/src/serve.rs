@@ -15,6 +15,10 @@ use crate::engine::{Clock, Engine, tokens::issue};
 use crate::metrics::Metrics;
 use crate::routes::{AppState, app};
 
+mod listener;
+
+pub use listener::HttpLimits;
+
 /// Settings of `gpubook serve`.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
@@ -30,6 +34,8 @@ pub struct ServeConfig {
     pub k8s: k8s::Options,
     /// `Some`: reconcile the rendered objects into this cluster.
     pub kubernetes: Option<crate::kubernetes::KubeConfig>,
+    /// Timeouts and the connection cap of the HTTP listener.
+    pub http: HttpLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,13 +143,12 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let backend = store.backend();
+    let http = cfg.http.clone();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+        listener::serve(listener, router, http, async {
             let _ = stopped.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!("server: {e}");
-        }
+        })
+        .await;
         // The reconciler holds an engine handle too; a pass cut short is finished by the next start.
         if let Some(task) = reconciler {
             task.abort();

@@ -25,6 +25,17 @@ pub(crate) struct ServeArgs {
     /// A per-gpu GPU changes its MIG layout only after it has been idle this long.
     #[arg(long, default_value = "0s")]
     idle_gap: String,
+    /// Close a connection that has not sent a whole request head this long after opening or after its
+    /// previous answer.
+    #[arg(long, default_value = "10s")]
+    header_timeout: String,
+    /// Answer 503 (code `timeout`) to a request not answered within this long, reading its body included.
+    #[arg(long, default_value = "60s")]
+    request_timeout: String,
+    /// At most this many open connections (keep it well below `ulimit -n`). Beyond it, the oldest
+    /// connection with no request in progress is closed to make room.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
     #[command(flatten)]
     kube: KubeArgs,
 }
@@ -86,6 +97,23 @@ impl KubeArgs {
     }
 }
 
+impl ServeArgs {
+    fn http_limits(&self) -> anyhow::Result<server::serve::HttpLimits> {
+        let positive = |flag: &str, value: &str| -> anyhow::Result<std::time::Duration> {
+            let s = api::duration::parse_duration(value).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))?;
+            if s <= 0 {
+                anyhow::bail!("--{flag}: must be positive, such as 10s");
+            }
+            Ok(std::time::Duration::from_secs(s as u64))
+        };
+        Ok(server::serve::HttpLimits {
+            header_timeout: positive("header-timeout", &self.header_timeout)?,
+            request_timeout: positive("request-timeout", &self.request_timeout)?,
+            max_connections: self.max_connections as usize,
+        })
+    }
+}
+
 pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()> {
     let quantum_s = api::duration::parse_duration(&args.quantum).map_err(|e| anyhow::anyhow!("--quantum: {e}"))?;
     let idle_gap_s = api::duration::parse_duration(&args.idle_gap).map_err(|e| anyhow::anyhow!("--idle-gap: {e}"))?;
@@ -93,6 +121,7 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
         anyhow::bail!("--quantum: must divide a day, such as 5m, 15m or 1h");
     }
     let (k8s, kubernetes) = (args.kube.options()?, args.kube.config()?);
+    let http = args.http_limits()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -107,6 +136,7 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
         clock: server::engine::Clock::System,
         k8s,
         kubernetes,
+        http,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

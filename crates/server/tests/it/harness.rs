@@ -18,6 +18,8 @@ pub(crate) struct Harness {
     pub(crate) rt: tokio::runtime::Runtime,
     /// Used from the next (re)start on.
     pub(crate) kube: Option<server::kubernetes::KubeConfig>,
+    /// The HTTP listener's limits.
+    http: server::serve::HttpLimits,
 }
 
 /// 2026-11-23T08:00:00Z: a Monday morning, the test clock's start.
@@ -30,6 +32,11 @@ pub(crate) fn at(offset_h: f64) -> String {
 impl Harness {
     /// A server on `backend` with the demo definitions and the clock at [`T0`].
     pub(crate) fn start(backend: &'static str) -> Harness {
+        Harness::start_with(backend, Default::default())
+    }
+
+    /// [`Harness::start`] with these limits on the HTTP listener.
+    pub(crate) fn start_with(backend: &'static str, http: server::serve::HttpLimits) -> Harness {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let db = rt.block_on(ScratchDb::new(backend));
         let data_dir = std::env::temp_dir().join(format!("gpubook-it-{}-{}", std::process::id(), rand_suffix()));
@@ -45,6 +52,7 @@ impl Harness {
             data_dir,
             rt,
             kube: None,
+            http,
         };
         h.boot(database_url, true);
         h
@@ -63,6 +71,7 @@ impl Harness {
             clock: Clock::Fixed(self.clock.clone()),
             k8s: Default::default(),
             kubernetes: self.kube.clone(),
+            http: self.http.clone(),
         };
         let running = self.rt.block_on(server::start(cfg)).expect("server starts");
         self.url = format!("http://{}", running.addr);

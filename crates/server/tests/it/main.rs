@@ -8,6 +8,7 @@ mod console;
 mod definitions;
 mod harness;
 mod kubernetes;
+mod listener;
 mod race;
 
 pub(crate) use harness::{Harness, at};
