@@ -3,13 +3,18 @@
 //! Parsing ([`parse_manifests`]) checks each document's shape and rejects unknown fields; resolving
 //! ([`resolve`]) checks the documents against the catalog and each other and builds [`Definitions`].
 //! Every error names the file, the document, the field and the reason.
+//!
+//! Text from outside is bounded before it is parsed (see [`limits`]): flow collections nest at most
+//! [`MAX_FLOW_DEPTH`] deep and one text holds at most [`MAX_DOCUMENTS`] documents.
 
 mod docs;
+pub mod limits;
 mod resolve;
 
 use std::fmt;
 
 pub use docs::{CohortDoc, Document, GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, SizeDoc};
+pub use limits::{MAX_DOCUMENTS, MAX_FLOW_DEPTH};
 pub use resolve::resolve;
 
 /// Accepted `apiVersion`; it may be left out.
@@ -63,8 +68,16 @@ impl Located {
     }
 }
 
-/// Parses every document of a YAML file; empty documents are skipped.
+/// Parses every document of a YAML file; empty documents are skipped. Text beyond the [`limits`] is refused
+/// before parsing, in time linear in its length.
 pub fn parse_manifests(file: &str, text: &str) -> Result<Vec<Located>, ManifestError> {
+    limits::prescan(text).map_err(|r| ManifestError {
+        file: file.into(),
+        document: r.document,
+        object: None,
+        field: String::new(),
+        reason: r.reason,
+    })?;
     let mut out = Vec::new();
     for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let document = i + 1;

@@ -11,7 +11,7 @@ use api::rest::{ApplyResult, ErrorBody};
 use api::views::SizeView;
 
 use super::AppState;
-use super::extract::{Auth, Body, Query};
+use super::extract::{Admin, Auth, Body, Query, Text};
 use crate::engine::apply::{ApplyRequest, Scope};
 use crate::error::AppError;
 
@@ -48,7 +48,7 @@ pub(super) async fn sizes(State(s): State<AppState>, Auth(_who): Auth) -> Result
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn put_sizes(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Query(q): Query<ChangeQuery>,
     Body(docs): Body<Vec<SizeDoc>>,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
@@ -82,7 +82,7 @@ pub(super) async fn projects(
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn put_projects(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Query(q): Query<ChangeQuery>,
     Body(docs): Body<Vec<ProjectDoc>>,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
@@ -112,7 +112,7 @@ pub(super) async fn cohorts(
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn put_cohorts(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Query(q): Query<ChangeQuery>,
     Body(docs): Body<Vec<CohortDoc>>,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
@@ -124,23 +124,28 @@ pub(super) async fn put_cohorts(
     responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn put_fleet(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Query(q): Query<ChangeQuery>,
     Body(docs): Body<Vec<NodeDoc>>,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
     change(&s, who, docs.into_iter().map(Document::Node).collect(), Scope::ReplaceKind("Node"), q).await
 }
 
-/// Create or update the documents of a manifest (YAML, `kind:` Node, Size, Cohort or Project).
+/// Create or update the documents of a manifest (YAML, `kind:` Node, Size, Cohort or Project): at most
+/// 2 MiB, 10,000 documents, and flow collections (`[…]`, `{…}`) nested at most 64 deep.
 #[utoipa::path(post, path = "/apply", tag = "definitions", params(ChangeQuery), request_body(content = String, content_type = "application/yaml"),
-    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn apply(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Query(q): Query<ChangeQuery>,
-    text: String,
+    Text(text): Text,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
-    let located = api::parse_manifests("body", &text).map_err(|e| {
+    let parsed = tokio::task::spawn_blocking(move || api::parse_manifests("body", &text))
+        .await
+        .map_err(|e| AppError::unavailable(format!("parsing failed: {e}")))?;
+    let located = parsed.map_err(|e| {
         let field = format!(
             "document {}{}",
             e.document,

@@ -11,6 +11,7 @@ mod tokens;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub catalog: Arc<model::Catalog>,
     /// How Kubernetes objects are rendered (also for the reconciler, when one runs).
     pub k8s: Arc<k8s::Options>,
+    /// The console's sessions (in memory).
+    pub sessions: crate::console::Sessions,
 }
 
 #[derive(OpenApi)]
@@ -78,7 +81,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 pub fn app(state: AppState) -> Router {
     let (api, mut spec) = api_router().split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").into();
-    let api = api.fallback(ops::no_route);
+    let api = api.fallback(ops::no_route).layer(axum::middleware::map_response(json_errors));
     Router::new()
         .nest("/api/v1", api)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", spec))
@@ -86,4 +89,38 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(ops::metrics))
         .merge(crate::console::router())
         .with_state(state)
+}
+
+/// Every error of `/api/v1` is answered in the error format. gpubook's extractors already answer so; this
+/// rewrites what axum answers itself in plain text or with no body (a path parameter that does not decode,
+/// a method the route lacks), keeping the status and headers such as `Allow`.
+async fn json_errors(resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    let status = resp.status();
+    let json = resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    let message = match text {
+        Ok(t) if !t.is_empty() => t,
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let code = match status.as_u16() {
+        400 => "bad-request",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        413 => "too-large",
+        415 => "unsupported-media-type",
+        _ if status.is_client_error() => "bad-request",
+        _ => "unavailable",
+    };
+    let rewritten = crate::error::AppError::new(status, code, message).into_response();
+    let (new_parts, body) = rewritten.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    if let Some(ct) = new_parts.headers.get(CONTENT_TYPE) {
+        parts.headers.insert(CONTENT_TYPE, ct.clone());
+    }
+    axum::response::Response::from_parts(parts, body)
 }

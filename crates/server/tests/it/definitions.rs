@@ -93,3 +93,102 @@ fn put_replaces_a_kind_and_removing_a_used_gpu_is_refused() {
         assert_eq!(s, 409, "removing the RTX node breaks team-a's booking: {e}");
     });
 }
+
+/// A request with any method and raw bytes as the body: `(status, JSON body or the text)`.
+fn send(api: &crate::harness::Api, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", api.base))
+        .header("Authorization", format!("Bearer {}", api.token))
+        .header("Content-Type", "application/yaml")
+        .body(body.to_vec())
+        .unwrap();
+    let mut resp = agent.run(req).expect("the server answers");
+    let text = resp.body_mut().read_to_string().unwrap();
+    (resp.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// A request written on a thread of its own while the answer is read: the server may answer (and close)
+/// before it has read the body, as it does when the caller may not make the request at all.
+fn early_answer(api: &crate::harness::Api, method: &str, path: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let base = api.base.strip_prefix("http://").unwrap();
+    let (host, prefix) = base.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "{method} /{prefix}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        api.token,
+        body.len()
+    );
+    let mut writer = stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || {
+        let _ = writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(&body));
+    });
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    sending.join().unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::String(answer.clone())))
+}
+
+/// 200,000 nested brackets: libyaml needs over a minute for them (quadratic), so they must never reach it.
+fn nested(n: usize) -> String {
+    format!("kind: Size\nname: deep\nselector: {}{}\n", "[".repeat(n), "]".repeat(n))
+}
+
+#[test]
+fn apply_checks_the_role_before_reading_the_body_and_bounds_nesting_before_parsing() {
+    each_backend(|h| {
+        let viewer = h.token("victor", "viewer", &["team-a"]);
+        let member = h.token("alice", "member", &["team-a"]);
+        for api in [&viewer, &member] {
+            let (s, e) = early_answer(api, "POST", "/apply", nested(200_000).into_bytes());
+            assert_eq!((s, &e["error"]["code"]), (403, &json!("forbidden")), "{e}");
+            // Not even read: a body over the limit is refused for the role, not for its size.
+            let (s, e) = early_answer(api, "POST", "/apply", vec![b'['; 3 << 20]);
+            assert_eq!((s, &e["error"]["code"]), (403, &json!("forbidden")), "{e}");
+            let (s, e) = early_answer(api, "PUT", "/sizes", vec![b'['; 3 << 20]);
+            assert_eq!((s, &e["error"]["code"]), (403, &json!("forbidden")), "{e}");
+        }
+        let (s, e) = h.admin().post_raw("/apply", &nested(200_000), "application/yaml");
+        assert_eq!(s, 422, "{e}");
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("document 1: ") && message.contains("may nest at most 64 deep"), "{e}");
+        let (s, e) = h.admin().post_raw("/apply", &"kind: Cohort\nname: c\n---\n".repeat(10_001), "application/yaml");
+        assert_eq!(s, 422, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("more than 10000 documents"), "{e}");
+        // JSON bodies: serde_json stops at 128 levels, also where any value is buffered (an untagged layout).
+        let layout = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        let deep = format!(r#"[{{"name": "n", "gpus": [{{"model": "H100-80GB", "count": 1, "layout": {layout}}}]}}]"#);
+        let (s, e) = send(&h.admin(), "PUT", "/fleet", deep.as_bytes());
+        assert_eq!((s, &e["error"]["code"]), (400, &json!("bad-json")), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("recursion limit"), "{e}");
+    });
+}
+
+#[test]
+fn every_error_is_in_the_error_format() {
+    each_backend(|h| {
+        let admin = h.admin();
+        let (s, e) = send(&admin, "POST", "/apply", &vec![b' '; 3 << 20]);
+        assert_eq!((s, &e["error"]["code"]), (413, &json!("too-large")), "{e}");
+        let (s, e) = send(&admin, "POST", "/apply", b"kind: Cohort\nname: \xff\n");
+        assert_eq!((s, &e["error"]["code"]), (422, &json!("invalid")), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().starts_with("body: is not UTF-8"), "{e}");
+        let (s, e) = send(&admin, "PUT", "/sizes", &vec![b' '; 3 << 20]);
+        assert_eq!((s, &e["error"]["code"]), (413, &json!("too-large")), "{e}");
+        // What axum answers itself: a path parameter that is not UTF-8, a method the route lacks.
+        let (s, e) = send(&admin, "GET", "/bookings/%FF", b"");
+        assert_eq!((s, &e["error"]["code"]), (400, &json!("bad-request")), "{e}");
+        let (s, e) = send(&admin, "PATCH", "/bookings", b"{}");
+        assert_eq!((s, &e["error"]["code"]), (405, &json!("method-not-allowed")), "{e}");
+        let (s, e) = send(&admin, "DELETE", "/tokens/%FF", b"");
+        assert_eq!((s, &e["error"]["code"]), (400, &json!("bad-request")), "{e}");
+    });
+}
