@@ -137,6 +137,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
         store: store.clone(),
         catalog: Arc::new(cfg.catalog.clone()),
         k8s: k8s_opts,
+        sessions: Default::default(),
     };
     let router = app(state);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| ServeError::Listen(cfg.listen, e))?;

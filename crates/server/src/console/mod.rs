@@ -23,6 +23,8 @@ use maud::html;
 use crate::error::AppError;
 use crate::routes::AppState;
 
+pub use session::Sessions;
+
 /// The console's routes, under `/console`, and `/` leading there.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -13,9 +13,70 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
 }
 
+/// What signing in answered: status, `Location`, the session cookie's value (if one was set), the page.
+pub(crate) struct SignedIn {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) session: Option<String>,
+    pub(crate) page: String,
+}
+
+/// The value a `Set-Cookie` header of `resp` gives the cookie `name`, unless it clears it.
+fn set_cookie(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+/// The sign-in page's one-time value, which it sets both as a cookie and in its form.
+pub(crate) fn sign_in_value(h: &Harness) -> String {
+    let resp = agent().get(format!("{}/console/sign-in", h.url)).call().unwrap();
+    let value = set_cookie(&resp, "gpubook_sign_in").expect("the sign-in page sets its cookie");
+    let page = resp.into_body().read_to_string().unwrap();
+    assert!(page.contains(&format!(r#"name="csrf" value="{value}""#)), "the form carries it too");
+    value
+}
+
+/// POSTs the sign-in form with these fields and headers, as a browser would.
+pub(crate) fn post_sign_in(h: &Harness, form: &[(&str, &str)], headers: &[(&str, &str)]) -> SignedIn {
+    let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let mut req =
+        agent().post(format!("{}/console/sign-in", h.url)).header("Content-Type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut resp = req.send(body.join("&")).expect("the server answers");
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let session = set_cookie(&resp, "gpubook_session");
+    SignedIn { status: resp.status().as_u16(), location, session, page: resp.body_mut().read_to_string().unwrap() }
+}
+
+/// Signs in with `token` through the sign-in page, as a browser on this server's own page does.
+pub(crate) fn sign_in(h: &Harness, token: &str, next: &str) -> SignedIn {
+    let value = sign_in_value(h);
+    let cookie = format!("gpubook_sign_in={value}");
+    post_sign_in(
+        h,
+        &[("token", token), ("next", next), ("csrf", &value)],
+        &[("Cookie", &cookie), ("Origin", &h.url), ("Sec-Fetch-Site", "same-origin")],
+    )
+}
+
 impl Browser {
     pub(crate) fn signed_in(h: &Harness, token: &str) -> Browser {
-        Browser { root: h.url.clone(), cookie: format!("gpubook_session={token}") }
+        let signed = sign_in(h, token, "/console");
+        assert_eq!(signed.status, 303, "signing in: {}", signed.page);
+        let session = signed.session.expect("a session cookie");
+        Browser { root: h.url.clone(), cookie: format!("gpubook_session={session}") }
+    }
+
+    /// A browser that presents this session cookie.
+    pub(crate) fn with_session(h: &Harness, session: &str) -> Browser {
+        Browser { root: h.url.clone(), cookie: format!("gpubook_session={session}") }
     }
 
     pub(crate) fn anonymous(h: &Harness) -> Browser {
@@ -68,21 +129,28 @@ fn pages_need_a_session_and_a_good_token() {
     let anon = Browser::anonymous(&h);
     let (status, location, _) = anon.get("/console/bookings");
     assert_eq!((status, location.as_str()), (303, "/console/sign-in?next=/console/bookings"));
-    let (status, _, page) = anon.post("/console/sign-in", &[("token", "gpb_not-a-token"), ("next", "/console")]);
-    assert_eq!(status, 401);
-    assert!(page.contains("That token is not valid"), "{page}");
-    // A good token sets an HttpOnly, SameSite=Strict session cookie and follows `next` within the console only.
+    let bad = sign_in(&h, "gpb_not-a-token", "/console");
+    assert_eq!(bad.status, 401);
+    assert!(bad.page.contains("That token is not valid") && bad.session.is_none(), "{}", bad.page);
+    // A good token starts a session (an HttpOnly, SameSite=Strict cookie that is not the token) and follows
+    // `next` within the console only.
+    let value = sign_in_value(&h);
     let resp = agent()
         .post(format!("{}/console/sign-in", h.url))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .send(format!("token={}&next=https%3A%2F%2Fevil.example%2F", h.admin))
+        .header("Cookie", format!("gpubook_sign_in={value}"))
+        .send(format!("token={}&csrf={value}&next=https%3A%2F%2Fevil.example%2F", h.admin))
         .unwrap();
     assert_eq!(resp.status().as_u16(), 303);
     assert_eq!(resp.headers()["location"], "/console");
-    let cookie = resp.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
-    let (status, _, _) = Browser::signed_in(&h, "gpb_revoked-or-made-up").get("/console");
+    let cookie = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect::<Vec<_>>();
+    let session = cookie.iter().find(|c| c.starts_with("gpubook_session=")).expect("a session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+    assert!(!session.contains(&h.admin[4..]), "the cookie is not the token: {session}");
+    let (status, _, _) = Browser::with_session(&h, "made-up").get("/console");
     assert_eq!(status, 303);
+    let (status, _, _) = Browser::with_session(&h, &h.admin).get("/console");
+    assert_eq!(status, 303, "a token is no session");
 }
 
 #[test]
@@ -187,4 +255,86 @@ fn every_page_is_served_from_the_binary() {
         assert_eq!(resp.headers()["content-type"], mime);
     }
     assert_eq!(agent().get(format!("{}/console/assets/nope.js", h.url)).call().unwrap().status().as_u16(), 404);
+}
+
+#[test]
+fn signing_out_ends_the_session_for_good() {
+    let h = Harness::start("sqlite");
+    let alice = h.token("alice", "member", &["team-a"]);
+    let signed = sign_in(&h, &alice.token, "/console/bookings");
+    assert_eq!((signed.status, signed.location.as_str()), (303, "/console/bookings"));
+    let session = signed.session.unwrap();
+    assert!(!session.contains(&alice.token[4..]), "the cookie holds a session id, not the token");
+    assert_eq!(session.len(), 64, "256 random bits, hex");
+    let b = Browser::with_session(&h, &session);
+    assert_eq!(b.get("/console/bookings").0, 200);
+    let (status, location, _) = b.post("/console/sign-out", &[("csrf", &b.csrf())]);
+    assert_eq!((status, location.as_str()), (303, "/console/sign-in"));
+    // Replaying the old cookie (as someone who copied it would) no longer works.
+    let (status, location, _) = b.get("/console/bookings");
+    assert_eq!((status, location.as_str()), (303, "/console/sign-in?next=/console/bookings"));
+    // The token itself still works, for the API and a new session.
+    assert_eq!(alice.get("/whoami").0, 200);
+    assert_eq!(Browser::signed_in(&h, &alice.token).get("/console/bookings").0, 200);
+}
+
+#[test]
+fn revoking_a_token_ends_its_sessions() {
+    let h = Harness::start("sqlite");
+    let alice = h.token("alice", "member", &["team-a"]);
+    let b = Browser::signed_in(&h, &alice.token);
+    assert_eq!(b.get("/console/bookings").0, 200);
+    let id = alice.get("/whoami").1["token_id"].as_str().unwrap().to_string();
+    assert_eq!(h.admin().delete(&format!("/tokens/{id}")).0, 204);
+    assert_eq!(b.get("/console/bookings").0, 303, "the session died with its token");
+}
+
+#[test]
+fn sign_in_from_another_site_is_refused() {
+    let h = Harness::start("sqlite");
+    let mallory = h.token("mallory", "member", &["team-b"]);
+    let value = sign_in_value(&h);
+    let cookie = format!("gpubook_sign_in={value}");
+    let form = [("token", mallory.token.as_str()), ("next", "/console"), ("csrf", value.as_str())];
+    let refused = |headers: &[(&str, &str)], why: &str| {
+        let answer = post_sign_in(&h, &form, headers);
+        assert_eq!(answer.status, 403, "{why}: {}", answer.page);
+        assert!(answer.session.is_none(), "{why}: no session");
+        assert!(answer.page.contains("another site"), "{why}: a readable page");
+    };
+    // A page on another site auto-posting the attacker's token: the browser names that site.
+    refused(&[("Cookie", &cookie), ("Origin", "https://evil.example")], "foreign Origin");
+    refused(&[("Cookie", &cookie), ("Origin", "null")], "opaque Origin");
+    refused(&[("Cookie", &cookie), ("Referer", "https://evil.example/login-csrf.html")], "foreign Referer");
+    refused(&[("Cookie", &cookie), ("Origin", &h.url), ("Sec-Fetch-Site", "cross-site")], "Sec-Fetch-Site");
+    // Another site cannot read the sign-in page's value, and its post carries no SameSite=Strict cookie.
+    refused(&[("Origin", &h.url)], "no double-submit cookie");
+    let other = sign_in_value(&h);
+    refused(&[("Cookie", &format!("gpubook_sign_in={other}")), ("Origin", &h.url)], "a different value");
+    // From the server's own page, the same form signs in.
+    let referer = format!("{}/console/sign-in?next=/console", h.url);
+    for headers in [
+        vec![("Cookie", cookie.as_str()), ("Origin", h.url.as_str()), ("Sec-Fetch-Site", "same-origin")],
+        vec![("Cookie", cookie.as_str()), ("Referer", referer.as_str())],
+    ] {
+        let answer = post_sign_in(&h, &form, &headers);
+        assert_eq!((answer.status, answer.session.is_some()), (303, true), "{headers:?}: {}", answer.page);
+    }
+}
+
+#[test]
+fn a_bad_next_leads_to_the_console_never_to_an_error() {
+    let h = Harness::start("sqlite");
+    let long = format!("/console?{}", "a".repeat(5000));
+    for next in
+        ["/console\u{1}", "/console\r\nSet-Cookie: x=y", "//evil.example/", "/\\evil.example", "/console\\x", &long]
+    {
+        let answer = sign_in(&h, &h.admin, next);
+        assert_eq!((answer.status, answer.location.as_str()), (303, "/console"), "{next:?}: {}", answer.page);
+        let (status, _, page) = Browser::anonymous(&h).get(&format!("/console/sign-in?next={}", encode(next)));
+        assert_eq!(status, 200, "{next:?}");
+        assert!(page.contains(r#"name="next" value="/console""#), "{next:?}");
+    }
+    let answer = sign_in(&h, &h.admin, "/console/bookings?view=past");
+    assert_eq!(answer.location, "/console/bookings?view=past", "a good `next` is followed");
 }
