@@ -25,6 +25,13 @@ pub fn request_hash(body: &BookingRequest) -> String {
     Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whose idempotency records a request may see: those of the same token (not the same subject: anyone may
+/// be given a token with any subject) for the same project. Stored in the `subject` column as
+/// `<token-id>/<project>`.
+pub fn idempotency_scope(who: &Principal, project: &str) -> String {
+    format!("{}/{}", who.token_id, project)
+}
+
 /// Parses a booking id such as `b17` (or `17`).
 pub fn parse_id(s: &str) -> Option<BookingId> {
     s.strip_prefix('b').unwrap_or(s).parse().ok().map(BookingId)
@@ -38,8 +45,13 @@ impl State {
         key: Option<&str>,
         now: Instant,
     ) -> Result<(Booked, Batch), AppError> {
+        // Authorised first: an idempotency record answers only the caller it was made for.
+        if !who.can_book(&body.project) {
+            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
+        }
         let hash = request_hash(body);
-        if let Some(r) = key.and_then(|k| self.idempotency.get(&(who.subject.clone(), k.to_string()))) {
+        let scope = idempotency_scope(who, &body.project);
+        if let Some(r) = key.and_then(|k| self.idempotency.get(&(scope.clone(), k.to_string()))) {
             if r.request_hash != hash {
                 return Err(AppError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -48,9 +60,6 @@ impl State {
                 ));
             }
             return Ok((Booked::Replayed { status: r.status, body: r.response.clone() }, Batch::default()));
-        }
-        if !who.can_book(&body.project) {
-            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
         }
         let request = body.to_request(&who.subject)?;
         let (decision, id) = self.planner.book(&request, now);
@@ -87,9 +96,9 @@ impl State {
         if let Some(key) = key {
             let response = serde_json::to_string(&created).unwrap_or_default();
             let replay = Replay { request_hash: hash.clone(), status: 201, response: response.clone() };
-            self.idempotency.insert((who.subject.clone(), key.to_string()), replay);
+            self.idempotency.insert((scope.clone(), key.to_string()), replay);
             batch.idempotency.push(IdempotencyRow {
-                subject: who.subject.clone(),
+                subject: scope,
                 key: key.to_string(),
                 request_hash: hash,
                 status: 201,

@@ -31,6 +31,7 @@ pub struct State {
     /// Completed or ended bookings that a definitions change left without their GPU or project: kept to be
     /// listed, no longer on the calendar.
     pub archive: BTreeMap<BookingId, Booking>,
+    /// By (scope, key); the scope is `<token-id>/<project>` (see `book::idempotency_scope`).
     pub idempotency: HashMap<(String, String), Replay>,
 }
 

@@ -54,6 +54,41 @@ fn a_retry_with_the_same_idempotency_key_creates_nothing_new() {
     });
 }
 
+/// Idempotency records belong to the token that made them and the booking's project, and are looked up
+/// only once the caller may book there: a token of another project with the same subject gets neither the
+/// booking nor a hint which keys were used.
+#[test]
+fn an_idempotency_key_answers_only_its_own_token_and_project() {
+    each_backend(|h| {
+        let alice = h.token("alice", "member", &["team-a"]);
+        let body = serde_json::json!({"project": "team-a", "size": "gpu-small", "start": at(1.0), "end": at(2.0)});
+        let (s, booked) = alice.post_with("/bookings", &body, Some("k-1"));
+        assert_eq!(s, 201, "{booked}");
+        let id = booked["id"].as_str().unwrap().to_string();
+        let posing = h.token("alice", "viewer", &["team-b"]);
+        let (s, e) = posing.post_with("/bookings", &body, Some("k-1"));
+        assert_eq!((s, &e["error"]["code"]), (403, &serde_json::json!("forbidden")), "{e}");
+        assert!(!e.to_string().contains(&id) && e.get("placements").is_none(), "alice's booking leaked: {e}");
+        let other = serde_json::json!({"project": "team-a", "size": "gpu-small", "start": at(2.0), "end": at(3.0)});
+        let (s, e) = posing.post_with("/bookings", &other, Some("k-1"));
+        assert_eq!((s, &e["error"]["code"]), (403, &serde_json::json!("forbidden")), "no idempotency-key-reused: {e}");
+        // A member of team-b named alice too: its own scope, a booking of its own, no 422 for alice's key.
+        let namesake = h.token("alice", "member", &["team-b"]);
+        let mine = serde_json::json!({"project": "team-b", "size": "gpu-small", "start": at(1.0), "end": at(2.0)});
+        let (s, b) = namesake.post_with("/bookings", &mine, Some("k-1"));
+        assert_eq!(s, 201, "{b}");
+        assert_ne!(b["id"], booked["id"]);
+        assert_eq!(b["project"], "team-b");
+        // A second team-a token of alice is another caller as well; alice's own retry still replays.
+        let again = h.token("alice", "member", &["team-a"]);
+        let (s, b) = again.post_with("/bookings", &other, Some("k-1"));
+        assert_eq!(s, 201, "{b}");
+        assert_ne!(b["id"], booked["id"]);
+        let (s, b) = alice.post_with("/bookings", &body, Some("k-1"));
+        assert_eq!((s, &b["id"]), (201, &booked["id"]), "{b}");
+    });
+}
+
 #[test]
 fn status_follows_the_server_clock_and_cancel_frees_capacity_at_once() {
     each_backend(|h| {
