@@ -46,9 +46,7 @@ impl State {
         now: Instant,
     ) -> Result<(Booked, Batch), AppError> {
         // Authorised first: an idempotency record answers only the caller it was made for.
-        if !who.can_book(&body.project) {
-            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
-        }
+        self.may_book(who, body)?;
         let hash = request_hash(body);
         let scope = idempotency_scope(who, &body.project);
         if let Some(r) = key.and_then(|k| self.idempotency.get(&(scope.clone(), k.to_string()))) {
@@ -116,12 +114,31 @@ impl State {
         body: &BookingRequest,
         now: Instant,
     ) -> Result<api::rest::DecisionView, AppError> {
-        if !who.can_book(&body.project) {
-            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
-        }
+        self.may_book(who, body)?;
         let request = body.to_request(&who.subject)?;
         let decision = self.planner.admit(&request, now);
         Ok(api::rest::DecisionView::of(&decision, &self.catalog, |g| self.uuid(g)))
+    }
+
+    /// Whether `who` may make this booking: book in its project, and at most at the project's priority
+    /// unless an admin (a member cannot jump its own project's queue).
+    fn may_book(&self, who: &Principal, body: &BookingRequest) -> Result<(), AppError> {
+        if !who.can_book(&body.project) {
+            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
+        }
+        let project = self.defs().projects.get(&body.project);
+        if let (Some(asked), Some(p)) = (body.priority, project)
+            && asked > p.priority
+            && !who.is_admin()
+        {
+            let message = format!(
+                "priority: {asked} is above project {}'s priority {}; only an admin books above it",
+                p.name, p.priority
+            );
+            let reason = ReasonView { code: "priority-above-project".into(), message: message.clone() };
+            return Err(AppError::forbidden(message).with_reasons(vec![reason]));
+        }
+        Ok(())
     }
 
     pub fn cancel(&mut self, who: &Principal, id: BookingId, now: Instant) -> Result<(BookingView, Batch), AppError> {

@@ -89,6 +89,34 @@ fn an_idempotency_key_answers_only_its_own_token_and_project() {
     });
 }
 
+/// A booking's priority may not exceed its project's (team-a: 0, inference: 100), but for an admin's.
+#[test]
+fn members_book_at_most_at_their_projects_priority() {
+    each_backend(|h| {
+        let alice = h.token("alice", "member", &["team-a", "inference"]);
+        let lead = h.token("lena", "project-admin", &["team-a"]);
+        let ask = |project: &str, priority: i32| {
+            serde_json::json!({"project": project, "size": "gpu-small", "start": at(1.0), "end": at(2.0), "priority": priority})
+        };
+        for (api, path) in [(&alice, "/bookings"), (&alice, "/bookings?dry_run=true"), (&lead, "/bookings")] {
+            let (s, e) = api.post(path, &ask("team-a", 1_000_000));
+            assert_eq!((s, &e["error"]["code"]), (403, &serde_json::json!("forbidden")), "{path}: {e}");
+            let message = e["error"]["message"].as_str().unwrap();
+            assert!(message.starts_with("priority: 1000000 is above project team-a's priority 0"), "{e}");
+            assert_eq!(e["error"]["reasons"][0]["code"], "priority-above-project");
+        }
+        assert!(alice.get("/bookings").1.as_array().unwrap().is_empty(), "nothing booked");
+        let (s, b) = alice.post("/bookings", &ask("team-a", 0));
+        assert_eq!((s, &b["priority"]), (201, &serde_json::json!(0)), "{b}");
+        let (s, b) = alice.post("/bookings", &ask("team-a", -5));
+        assert_eq!((s, &b["priority"]), (201, &serde_json::json!(-5)), "lower is fine: {b}");
+        let (s, b) = alice.post("/bookings", &ask("inference", 100));
+        assert_eq!((s, &b["priority"]), (201, &serde_json::json!(100)), "{b}");
+        let (s, b) = h.admin().post("/bookings", &ask("team-a", 1_000_000));
+        assert_eq!((s, &b["priority"]), (201, &serde_json::json!(1_000_000)), "an admin may: {b}");
+    });
+}
+
 #[test]
 fn status_follows_the_server_clock_and_cancel_frees_capacity_at_once() {
     each_backend(|h| {
