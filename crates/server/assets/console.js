@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  // Selects that show another view as soon as they change (no inline handlers: the Content-Security-Policy
+  // allows this server's script files only).
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("select[data-submit-on-change]") && t.form) t.form.submit();
+  });
+
   // The server renders times in the zone this cookie names; tell it once, then reload.
   var tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   var current = (document.cookie.match(/(?:^|; )tz=([^;]*)/) || [])[1];

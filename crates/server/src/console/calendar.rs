@@ -165,15 +165,15 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
             section.calendar aria-labelledby="cal-title" {
                 h1 #cal-title { "Availability" }
                 form.controls method="get" action="/console" {
-                    label { "Project " select name="project" onchange="this.form.submit()" {
+                    label { "Project " select name="project" data-submit-on-change {
                         @for p in &cal.projects { option value=(p) selected[*p == cal.project] { (p) } }
                     } }
                     @if !day_view {
-                        label { "Tier " select name="tier" onchange="this.form.submit()" {
+                        label { "Tier " select name="tier" data-submit-on-change {
                             @for t in &cal.tiers { option value=(t.key) selected[t.key == tier_key] { (t.label) } }
                         } }
                     }
-                    label { "Quota " select name="mode" onchange="this.form.submit()" {
+                    label { "Quota " select name="mode" data-submit-on-change {
                         option value="reserved" selected[mode == "reserved"] { "Reserved (nominal)" }
                         option value="opportunistic" selected[mode == "opportunistic"] { "Opportunistic (borrowing)" }
                     } }

@@ -28,6 +28,8 @@ fn head(title: &str) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · gpubook" }
+            // htmx would add its indicator styles inline, which the Content-Security-Policy refuses.
+            meta name="htmx-config" content=r#"{"includeIndicatorStyles":false}"#;
             link rel="stylesheet" href="/console/assets/console.css";
             script src="/console/assets/htmx.min.js" defer {}
             script src="/console/assets/console.js" defer {}

@@ -5,6 +5,7 @@ mod cluster;
 mod definitions;
 mod extract;
 mod fleet;
+mod headers;
 mod ops;
 mod tokens;
 
@@ -88,6 +89,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(ops::healthz))
         .route("/metrics", axum::routing::get(ops::metrics))
         .merge(crate::console::router())
+        .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
 }
 

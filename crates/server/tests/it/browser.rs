@@ -99,6 +99,20 @@ async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
+/// What the Content-Security-Policy refused on the current page since it loaded (none, for every page).
+async fn csp_violations(c: &Client) -> Vec<String> {
+    let script = r#"
+        var done = arguments[arguments.length - 1], seen = [];
+        var note = function (rs) {
+            rs.forEach(function (r) { seen.push(r.body.effectiveDirective + " " + r.body.blockedURL); });
+        };
+        var o = new ReportingObserver(note, { types: ["csp-violation"], buffered: true });
+        o.observe();
+        setTimeout(function () { note(o.takeRecords()); done(seen); }, 300);
+    "#;
+    serde_json::from_value(c.execute_async(script, vec![]).await.expect("the script runs")).unwrap()
+}
+
 async fn sign_in(c: &Client, url: &str, token: &str) {
     c.goto(&format!("{url}/console")).await.unwrap();
     c.wait().for_element(Locator::Id("token")).await.unwrap();
@@ -124,6 +138,7 @@ fn a_member_books_a_slice_from_the_calendar_then_cancels_it() {
         c.goto(&format!("{url}/console")).await.unwrap();
         c.wait().for_element(Locator::Id("token")).await.unwrap();
         shot(&c, "01-sign-in").await;
+        assert_eq!(csp_violations(&c).await, Vec::<String>::new(), "the sign-in page");
         sign_in(&c, &url, &alice.token).await;
 
         // The calendar of gpu-small slices this week; Monday 10:00 to 12:00 by click and shift-click.
@@ -146,6 +161,10 @@ fn a_member_books_a_slice_from_the_calendar_then_cancels_it() {
         assert_eq!(verdict.to_lowercase(), "fits");
         assert!(text(&c, "#verdict ul.placements").await.contains("dgx-h100-a"), "placements are shown");
         shot(&c, "02-calendar-week").await;
+        assert_eq!(csp_violations(&c).await, Vec::<String>::new(), "the calendar, after htmx's verdict");
+        let color = c.execute("return getComputedStyle(document.querySelector('header.top')).backgroundColor", vec![]);
+        let color = color.await.unwrap();
+        assert_ne!(color, "rgba(0, 0, 0, 0)", "console.css applies");
         c.find(Locator::Id("book-submit")).await.unwrap().click().await.unwrap();
 
         // My bookings greets the new booking with its placements, under Upcoming.
@@ -172,6 +191,23 @@ fn a_member_books_a_slice_from_the_calendar_then_cancels_it() {
         assert!(refusal.contains("cannot be booked") && refusal.contains("exceeds-nominal"), "{refusal}");
         assert!(text(&c, ".refusal ul.reasons").await.len() > 10, "the reasons are listed");
         shot(&c, "05-refused").await;
+        // Changing a select shows that view at once.
+        c.execute(
+            r#"var s = document.querySelector('select[name="mode"]'); s.value = "opportunistic";
+               s.dispatchEvent(new Event("change", {bubbles: true}));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+        let mut reloaded = false;
+        for _ in 0..50 {
+            if c.current_url().await.unwrap().query().is_some_and(|q| q.contains("mode=opportunistic")) {
+                reloaded = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(reloaded, "the calendar reloads with the chosen quota");
         c.close().await.unwrap();
     });
 
@@ -192,8 +228,31 @@ fn a_member_books_a_slice_from_the_calendar_then_cancels_it() {
                 .await
                 .unwrap();
             shot(&c, name).await;
+            assert_eq!(csp_violations(&c).await, Vec::<String>::new(), "{path}");
         }
         assert!(text(&c, "main").await.contains("H100-80GB"));
+        // The API docs (Swagger UI) render under their policy.
+        c.goto(&format!("{url}/api/docs/")).await.unwrap();
+        // Swagger UI re-renders as it loads the spec: wait for the title to name the API.
+        let mut title = String::new();
+        for _ in 0..50 {
+            if let Ok(t) = c.find(Locator::Css(".swagger-ui .info .title")).await {
+                title = t.text().await.unwrap_or_default();
+            }
+            if title.contains("gpubook") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(title.contains("gpubook"), "Swagger UI shows the API: {title:?}");
+        shot(&c, "10-api-docs").await;
+        assert_eq!(csp_violations(&c).await, Vec::<String>::new(), "/api/docs/");
+        // Signing out ends the session: the pages lead to the sign-in page again.
+        c.goto(&format!("{url}/console/bookings")).await.unwrap();
+        c.find(Locator::Css("div.who button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("token")).await.unwrap();
+        c.goto(&format!("{url}/console/bookings")).await.unwrap();
+        c.wait().for_element(Locator::Id("token")).await.unwrap();
         c.close().await.unwrap();
     });
 }

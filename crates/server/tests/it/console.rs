@@ -338,3 +338,52 @@ fn a_bad_next_leads_to_the_console_never_to_an_error() {
     let answer = sign_in(&h, &h.admin, "/console/bookings?view=past");
     assert_eq!(answer.location, "/console/bookings?view=past", "a good `next` is followed");
 }
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let h = Harness::start("sqlite");
+    for path in [
+        "/console/sign-in",
+        "/console",
+        "/console/assets/console.css",
+        "/api/v1/fleet",
+        "/api/v1/openapi.json",
+        "/api/docs/",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let resp = agent().get(format!("{}{path}", h.url)).call().unwrap();
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+        let csp = header("content-security-policy");
+        for directive in ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"] {
+            assert!(csp.contains(directive), "{path}: {directive} in {csp:?}");
+        }
+        assert!(!csp.contains("unsafe-eval") && !csp.contains("script-src 'self' 'unsafe-inline'"), "{path}: {csp}");
+        if path.starts_with("/console") {
+            assert!(!csp.contains("unsafe-inline") && csp.contains("form-action 'self'"), "{path}: {csp}");
+        }
+    }
+    // Signed-in pages too, and the console has no inline script or style for the policy to refuse.
+    let b = Browser::signed_in(&h, &h.admin);
+    for path in ["/console", "/console/bookings", "/console/fleet", "/console/projects", "/console/usage"] {
+        let resp = agent().get(format!("{}{path}", h.url)).header("Cookie", &b.cookie).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        assert!(resp.headers().contains_key("content-security-policy"), "{path}");
+        let page = resp.into_body().read_to_string().unwrap();
+        for inline in ["<script>", "<style", " style=\"", "javascript:"] {
+            assert!(!page.contains(inline), "{path} has {inline}");
+        }
+        let handler = page.match_indices(" on").map(|(i, _)| &page[i + 3..]).find(|rest| {
+            let name = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+            name > 0 && rest[name..].starts_with('=')
+        });
+        assert!(
+            handler.is_none(),
+            "{path} has an inline event handler: on{}",
+            &handler.unwrap_or("")[..20.min(handler.unwrap_or("").len())]
+        );
+    }
+}
