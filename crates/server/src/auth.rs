@@ -67,7 +67,9 @@ impl Principal {
     /// Whether this principal may revoke `token`: its own, any for an admin, and a project admin the
     /// member and viewer tokens of its projects.
     pub fn can_revoke(&self, token: &Principal) -> bool {
-        token.token_id == self.token_id || (token.role != Role::Admin && self.can_grant(token.role, &token.projects))
+        self.is_admin()
+            || token.token_id == self.token_id
+            || (token.role != Role::Admin && self.can_grant(token.role, &token.projects))
     }
 
     /// Whether this principal may create a token with `role` for `projects`.
@@ -117,6 +119,11 @@ impl Tokens {
     /// The principal of the token with this id.
     pub fn by_id(&self, id: &str) -> Option<Principal> {
         self.0.read().unwrap_or_else(|e| e.into_inner()).values().find(|p| p.token_id == id).cloned()
+    }
+
+    /// Every known token's principal.
+    pub fn all(&self) -> Vec<Principal> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
     pub fn remove_id(&self, id: &str) {

@@ -1,7 +1,10 @@
 //! Changing the declared objects: validate the whole result, find the confirmed bookings it would break,
-//! and refuse unless forced (then those bookings are preempted and told why).
+//! and refuse unless forced (then those bookings are preempted and told why). Deleting a project revokes,
+//! in the same commit, every token that names it — also one that names other projects too (a token's
+//! projects are what it was issued for; issue a new one for those that remain), so a project created
+//! again under the same name grants nothing to old tokens.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode;
 
@@ -12,7 +15,7 @@ use planner::Planner;
 use store::{Batch, ObjectChange};
 
 use super::state::{State, audit, booking_row, object_row, resolve_docs};
-use crate::auth::Principal;
+use crate::auth::{Principal, Tokens};
 use crate::error::AppError;
 
 /// What an apply does with the documents it is given.
@@ -22,6 +25,12 @@ pub enum Scope {
     Merge,
     /// These are all the objects of this kind: others of the kind are deleted (`PUT /projects`).
     ReplaceKind(&'static str),
+}
+
+/// What an apply did: its result, and the tokens it revoked (for the shared table, once committed).
+pub struct Applied {
+    pub result: ApplyResult,
+    pub revoked: Vec<String>,
 }
 
 pub struct ApplyRequest {
@@ -36,8 +45,9 @@ impl State {
         &mut self,
         who: &Principal,
         req: ApplyRequest,
+        tokens: &Tokens,
         now: Instant,
-    ) -> Result<(ApplyResult, Batch), AppError> {
+    ) -> Result<(Applied, Batch), AppError> {
         if !who.is_admin() {
             return Err(AppError::forbidden("only an admin changes fleet, sizes, cohorts and projects"));
         }
@@ -83,11 +93,16 @@ impl State {
             )
             .with_violations(views));
         }
+        let orphaned = self.tokens_of_deleted_projects(&next, tokens);
+        changes.extend(orphaned.iter().map(|(id, p)| format!("revoked Token {id} (project {p} is deleted)")));
         let result = ApplyResult { dry_run: req.dry_run, changes, warnings: warnings.clone(), preempted: views };
         if req.dry_run {
-            return Ok((result, Batch::default()));
+            return Ok((Applied { result, revoked: Vec::new() }, Batch::default()));
         }
         let mut batch = Batch::default();
+        for (id, project) in &orphaned {
+            batch.append(self.revoke(who, id, format!("project {project} deleted"), now));
+        }
         for (key, doc) in &next {
             if self.docs.get(key) != Some(doc) {
                 batch.objects.push(ObjectChange::Put(object_row(doc)));
@@ -107,7 +122,29 @@ impl State {
         self.warnings = warnings;
         self.planner = planner;
         self.archive = archive;
-        Ok((result, batch))
+        let revoked = orphaned.into_iter().map(|(id, _)| id).collect();
+        Ok((Applied { result, revoked }, batch))
+    }
+
+    /// The live tokens that name a project `next` no longer has, with that project.
+    fn tokens_of_deleted_projects(
+        &self,
+        next: &BTreeMap<(String, String), Document>,
+        tokens: &Tokens,
+    ) -> Vec<(String, String)> {
+        let deleted: BTreeSet<&str> = self
+            .docs
+            .keys()
+            .filter(|key| key.0 == "Project" && !next.contains_key(*key))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        if deleted.is_empty() {
+            return Vec::new();
+        }
+        self.live_tokens(tokens)
+            .into_values()
+            .filter_map(|p| p.projects.iter().find(|n| deleted.contains(n.as_str())).map(|n| (p.token_id.clone(), n.clone())))
+            .collect()
     }
 
     /// A planner for `defs` holding every booking. Confirmed and active bookings that no longer fit are

@@ -1,7 +1,7 @@
 //! What the engine holds in memory: the declared objects, the planner with every booking, the idempotency
 //! records. Loaded from the store at start; after that the engine is its only writer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use api::Document;
 use api::manifest::Located;
@@ -10,7 +10,7 @@ use model::{Booking, BookingId, Catalog, Definitions, Instant};
 use planner::{Config, Planner};
 use store::{Batch, BookingRow, ObjectChange, ObjectRow, Snapshot};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Tokens};
 
 /// A replayable answer to a request with an `Idempotency-Key`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +33,11 @@ pub struct State {
     pub archive: BTreeMap<BookingId, Booking>,
     /// By (scope, key); the scope is `<token-id>/<project>` (see `book::idempotency_scope`).
     pub idempotency: HashMap<(String, String), Replay>,
+    /// Tokens created and revoked by decisions since the state was loaded, committed or not yet: with the
+    /// shared token table (which handlers change only once a commit is durable) they are the live tokens
+    /// at this point of the engine's order (see [`State::live_tokens`]).
+    pub tokens_issued: BTreeMap<String, Principal>,
+    pub tokens_revoked: BTreeSet<String>,
 }
 
 /// Resolves documents into definitions, naming the document and field on error.
@@ -91,8 +96,28 @@ impl State {
                 ((r.subject, r.key), Replay { request_hash: r.request_hash, status, response: r.response })
             })
             .collect();
-        let state = State { catalog, config, docs, warnings, planner, archive, idempotency };
+        let state = State {
+            catalog,
+            config,
+            docs,
+            warnings,
+            planner,
+            archive,
+            idempotency,
+            tokens_issued: BTreeMap::new(),
+            tokens_revoked: BTreeSet::new(),
+        };
         Ok((state, seed))
+    }
+
+    /// The tokens that work once everything decided so far is committed, by id: the shared table's, plus
+    /// those issued and less those revoked by earlier decisions (whose handlers have not updated the table
+    /// yet). Decisions about tokens read this, so two in one batch see each other.
+    pub fn live_tokens(&self, shared: &Tokens) -> BTreeMap<String, Principal> {
+        let mut live: BTreeMap<String, Principal> = shared.all().into_iter().map(|p| (p.token_id.clone(), p)).collect();
+        live.extend(self.tokens_issued.iter().map(|(id, p)| (id.clone(), p.clone())));
+        live.retain(|id, _| !self.tokens_revoked.contains(id));
+        live
     }
 
     pub fn defs(&self) -> &Definitions {

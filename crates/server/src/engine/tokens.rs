@@ -1,13 +1,15 @@
-//! Creating API tokens: the secret is returned once; only its hash is stored.
+//! Creating and revoking API tokens: the secret is returned once; only its hash is stored. The last admin
+//! token cannot be revoked (`gpubook admin token` recovers offline, should every admin token be lost).
 
 use std::collections::BTreeSet;
 
 use api::rest::{TokenCreated, TokenRequest};
+use axum::http::StatusCode;
 use model::Instant;
 use store::{Batch, TokenRow};
 
 use super::state::{State, audit};
-use crate::auth::{Principal, Role, hash_token, new_token};
+use crate::auth::{Principal, Role, Tokens, hash_token, new_token};
 use crate::error::AppError;
 
 impl State {
@@ -43,7 +45,42 @@ impl State {
                 role.as_str()
             )));
         }
-        Ok(issue(who, &req.subject, role, projects, now))
+        let issued = issue(who, &req.subject, role, projects, now);
+        let principal = &issued.2.1;
+        self.tokens_issued.insert(principal.token_id.clone(), principal.clone());
+        Ok(issued)
+    }
+
+    /// Revokes token `id`: its own for anyone, any for an admin, a project admin's member and viewer tokens
+    /// of its projects. The last admin token stays: without one, nobody could change definitions or create
+    /// tokens again. The caller removes the token from the shared table once the batch is committed.
+    pub fn revoke_token(&mut self, who: &Principal, id: &str, shared: &Tokens, now: Instant) -> Result<Batch, AppError> {
+        let live = self.live_tokens(shared);
+        let target = live.get(id).ok_or_else(|| AppError::not_found(format!("no token {id}")))?;
+        if !who.can_revoke(target) {
+            return Err(AppError::forbidden(format!("you may not revoke token {id}")));
+        }
+        if target.is_admin() && live.values().filter(|p| p.is_admin()).count() == 1 {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "last-admin-token",
+                format!(
+                    "token {id} is the last admin token: create another admin token first \
+                     (offline, with the server stopped: gpubook admin token --data-dir DIR)"
+                ),
+            ));
+        }
+        Ok(self.revoke(who, id, String::new(), now))
+    }
+
+    /// The batch that deletes token `id`, noted as revoked from this decision on.
+    pub(crate) fn revoke(&mut self, who: &Principal, id: &str, why: String, now: Instant) -> Batch {
+        self.tokens_issued.remove(id);
+        self.tokens_revoked.insert(id.to_string());
+        let mut batch = Batch::default();
+        batch.revoked.push(id.to_string());
+        batch.audit.push(audit(now, who, "token-revoke", id, why));
+        batch
     }
 }
 

@@ -34,7 +34,13 @@ async fn change(
     q: ChangeQuery,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
     let req = ApplyRequest { docs, scope, dry_run: q.dry_run, force: q.force };
-    Ok(axum::Json(s.engine.write(move |state, now| state.apply(&who, req, now)).await?))
+    let tokens = s.tokens.clone();
+    let applied = s.engine.write(move |state, now| state.apply(&who, req, &tokens, now)).await?;
+    // Tokens of deleted projects stop working once the deletion is durable.
+    for id in &applied.revoked {
+        s.tokens.remove_id(id);
+    }
+    Ok(axum::Json(applied.result))
 }
 
 /// Every size with the shapes it matches.

@@ -28,27 +28,18 @@ pub(super) async fn create(
 }
 
 /// Revoke a token: it stops working at once. Admins revoke any; project admins the member and viewer
-/// tokens of their projects; anyone their own.
+/// tokens of their projects; anyone their own. The last admin token cannot be revoked (409).
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "auth", params(("id" = String, Path, description = "such as tok-0123456789ab")),
-    responses((status = 204, description = "revoked"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "revoked"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "the last admin token", body = ErrorBody)))]
 pub(super) async fn revoke(
     State(s): State<AppState>,
     Auth(who): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let target = s.tokens.by_id(&id).ok_or_else(|| AppError::not_found(format!("no token {id}")))?;
-    if !who.can_revoke(&target) {
-        return Err(AppError::forbidden(format!("you may not revoke token {id}")));
-    }
-    let revoked = id.clone();
-    s.engine
-        .write(move |_, now| {
-            let mut batch = store::Batch::default();
-            batch.revoked.push(revoked.clone());
-            batch.audit.push(crate::engine::state::audit(now, &who, "token-revoke", &revoked, String::new()));
-            Ok(((), batch))
-        })
-        .await?;
+    let (target, tokens) = (id.clone(), s.tokens.clone());
+    s.engine.write(move |state, now| state.revoke_token(&who, &target, &tokens, now).map(|b| ((), b))).await?;
+    // It stops working once its deletion is durable.
     s.tokens.remove_id(&id);
     Ok(StatusCode::NO_CONTENT)
 }

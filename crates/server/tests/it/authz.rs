@@ -127,3 +127,53 @@ fn roles_within_a_project() {
         assert!(!log.to_string().contains("gpb_"), "no secret in the audit log");
     });
 }
+
+/// Revoking the last admin token would lock everyone out for good: it is refused, also when two admins
+/// revoke each other at the same time.
+#[test]
+fn the_last_admin_token_cannot_be_revoked() {
+    each_backend(|h| {
+        let admin = h.admin();
+        let id = |api: &crate::harness::Api| api.get("/whoami").1["token_id"].as_str().unwrap().to_string();
+        let admin_id = id(&admin);
+        let (s, e) = admin.delete(&format!("/tokens/{admin_id}"));
+        assert_eq!((s, &e["error"]["code"]), (409, &json!("last-admin-token")), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("gpubook admin token"), "{e}");
+        assert_eq!(admin.get("/whoami").0, 200);
+        let mut boss = admin;
+        for _ in 0..5 {
+            let make = |boss: &crate::harness::Api, subject: &str| {
+                let (s, b) = boss.post("/tokens", &json!({"subject": subject, "role": "admin"}));
+                assert_eq!(s, 201, "{b}");
+                h.api(b["token"].as_str().unwrap())
+            };
+            let (one, two) = (make(&boss, "root-1"), make(&boss, "root-2"));
+            let (one_id, two_id) = (id(&one), id(&two));
+            // Three admins: the old one may go; then the other two revoke each other at once.
+            assert_eq!(boss.delete(&format!("/tokens/{}", id(&boss))).0, 204);
+            let a = std::thread::spawn({
+                let one = one.clone();
+                move || one.delete(&format!("/tokens/{two_id}")).0
+            });
+            let b = two.delete(&format!("/tokens/{one_id}")).0;
+            let mut answers = [a.join().unwrap(), b];
+            answers.sort();
+            assert!(answers == [204, 401] || answers == [204, 409], "one admin token must stay: {answers:?}");
+            let survivor = if one.get("/whoami").0 == 200 { one } else { two };
+            // And two admins revoking themselves at once.
+            let other = make(&survivor, "root-3");
+            let a = std::thread::spawn({
+                let other = other.clone();
+                move || other.delete(&format!("/tokens/{}", id(&other))).0
+            });
+            let b = survivor.delete(&format!("/tokens/{}", id(&survivor))).0;
+            let mut answers = [a.join().unwrap(), b];
+            answers.sort();
+            assert!(answers == [204, 401] || answers == [204, 409], "one admin token must stay: {answers:?}");
+            let survivor = if other.get("/whoami").0 == 200 { other } else { survivor };
+            let (s, e) = survivor.delete(&format!("/tokens/{}", id(&survivor)));
+            assert_eq!((s, &e["error"]["code"]), (409, &json!("last-admin-token")), "{e}");
+            boss = survivor;
+        }
+    });
+}

@@ -192,3 +192,47 @@ fn every_error_is_in_the_error_format() {
         assert_eq!((s, &e["error"]["code"]), (400, &json!("bad-request")), "{e}");
     });
 }
+
+/// Deleting a project revokes, in the same commit, every token naming it (also one naming other projects
+/// too); a project created again under the old name grants old tokens nothing.
+#[test]
+fn deleting_a_project_revokes_its_tokens() {
+    each_backend(|mut h| {
+        let admin = h.admin();
+        assert_eq!(admin.post_raw("/apply", TEAM_C, "application/yaml").0, 200);
+        let carl = h.token("carl", "member", &["team-c"]);
+        let cara = h.token("cara", "viewer", &["team-a", "team-c"]);
+        let alice = h.token("alice", "member", &["team-a"]);
+        let id = |api: &crate::harness::Api| api.get("/whoami").1["token_id"].as_str().unwrap().to_string();
+        let (carl_id, cara_id) = (id(&carl), id(&cara));
+        let (_, projects) = admin.get("/projects");
+        let rest: Vec<serde_json::Value> =
+            projects.as_array().unwrap().iter().filter(|p| p["name"] != "team-c").cloned().collect();
+        let (s, r) = admin.put("/projects?dry_run=true", &json!(rest));
+        assert_eq!(s, 200, "{r}");
+        let changes = r["changes"].to_string();
+        for token in [&carl_id, &cara_id] {
+            assert!(changes.contains(&format!("revoked Token {token} (project team-c is deleted)")), "{r}");
+        }
+        assert_eq!(carl.get("/whoami").0, 200, "a dry run revokes nothing");
+        let (s, r) = admin.put("/projects", &json!(rest));
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(carl.get("/whoami").0, 401, "the only project is gone");
+        assert_eq!(cara.get("/whoami").0, 401, "one of its projects is gone");
+        assert_eq!(alice.get("/whoami").0, 200);
+        assert_eq!(admin.post_raw("/apply", TEAM_C, "application/yaml").0, 200);
+        assert_eq!(carl.get("/bookings?project=team-c").0, 401, "a new team-c is not the old one");
+        let (_, log) = admin.get("/audit");
+        let revoked: Vec<&str> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "token-revoke")
+            .map(|a| a["target"].as_str().unwrap())
+            .collect();
+        assert!(revoked.contains(&carl_id.as_str()) && revoked.contains(&cara_id.as_str()), "{log}");
+        h.restart();
+        assert_eq!(h.api(&carl.token).get("/whoami").0, 401, "revoked durably");
+        assert_eq!(h.api(&alice.token).get("/whoami").0, 200);
+    });
+}
