@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch; each verb lives in its own module.
 
+mod admin;
 mod catalog;
 mod client;
 mod cluster;
@@ -61,6 +62,12 @@ enum Command {
     },
     /// Creates or updates fleet, sizes, cohorts and projects from manifest files on the server.
     Apply(service::ApplyArgs),
+    /// Offline administration on the database, with the server stopped: `admin token` makes a new admin
+    /// token when every one is lost.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
     /// API tokens.
     Token {
         #[command(subcommand)]
@@ -116,6 +123,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bookings(args) => service::bookings(&client::Client::new(&cli.server)?, args),
         Command::Cancel { id, output } => service::cancel(&client::Client::new(&cli.server)?, &id, output),
         Command::Apply(args) => service::apply(&client::Client::new(&cli.server)?, args),
+        Command::Admin { command } => admin::run(command),
         Command::Token { command } => service::token(&client::Client::new(&cli.server)?, command),
         Command::Validate(args) => definitions::validate(&catalog, &args),
         Command::Plan { file, .. } => plan(&catalog, &file),

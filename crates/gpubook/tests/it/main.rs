@@ -1,5 +1,6 @@
 //! The `gpubook` binary as a user runs it: output contracts of PRODUCT.md and error behaviour.
 
+mod admin;
 mod catalog;
 mod crash;
 mod definitions;
