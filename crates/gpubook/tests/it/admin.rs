@@ -38,7 +38,8 @@ fn admin_token(data_dir: &Path, database_url: Option<&str>) -> (bool, String, St
 
 fn get(url: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut r = agent.get(format!("{url}/api/v1{path}")).header("Authorization", format!("Bearer {token}")).call().unwrap();
+    let mut r =
+        agent.get(format!("{url}/api/v1{path}")).header("Authorization", format!("Bearer {token}")).call().unwrap();
     (r.status().as_u16(), serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap_or_default())
 }
 
@@ -64,7 +65,11 @@ fn recover(database_url: Option<&str>) {
     assert!(err.contains("shown only this once"), "{err}");
     let server = Server::spawn(dir.path(), database_url);
     let (s, me) = get(&server.url, &token, "/whoami");
-    assert_eq!((s, &me["role"], &me["subject"]), (200, &serde_json::json!("admin"), &serde_json::json!("admin")), "{me}");
+    assert_eq!(
+        (s, &me["role"], &me["subject"]),
+        (200, &serde_json::json!("admin"), &serde_json::json!("admin")),
+        "{me}"
+    );
     let (s, log) = get(&server.url, &token, "/audit");
     assert_eq!(s, 200, "{log}");
     let created = log.as_array().unwrap().iter().find(|a| a["target"] == me["token_id"]).unwrap();

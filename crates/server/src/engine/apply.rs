@@ -143,7 +143,9 @@ impl State {
         }
         self.live_tokens(tokens)
             .into_values()
-            .filter_map(|p| p.projects.iter().find(|n| deleted.contains(n.as_str())).map(|n| (p.token_id.clone(), n.clone())))
+            .filter_map(|p| {
+                p.projects.iter().find(|n| deleted.contains(n.as_str())).map(|n| (p.token_id.clone(), n.clone()))
+            })
             .collect()
     }
 

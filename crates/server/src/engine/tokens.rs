@@ -54,7 +54,13 @@ impl State {
     /// Revokes token `id`: its own for anyone, any for an admin, a project admin's member and viewer tokens
     /// of its projects. The last admin token stays: without one, nobody could change definitions or create
     /// tokens again. The caller removes the token from the shared table once the batch is committed.
-    pub fn revoke_token(&mut self, who: &Principal, id: &str, shared: &Tokens, now: Instant) -> Result<Batch, AppError> {
+    pub fn revoke_token(
+        &mut self,
+        who: &Principal,
+        id: &str,
+        shared: &Tokens,
+        now: Instant,
+    ) -> Result<Batch, AppError> {
         let live = self.live_tokens(shared);
         let target = live.get(id).ok_or_else(|| AppError::not_found(format!("no token {id}")))?;
         if !who.can_revoke(target) {

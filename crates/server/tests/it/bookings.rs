@@ -95,9 +95,7 @@ fn members_book_at_most_at_their_projects_priority() {
     each_backend(|h| {
         let alice = h.token("alice", "member", &["team-a", "inference"]);
         let lead = h.token("lena", "project-admin", &["team-a"]);
-        let ask = |project: &str, priority: i32| {
-            serde_json::json!({"project": project, "size": "gpu-small", "start": at(1.0), "end": at(2.0), "priority": priority})
-        };
+        let ask = |project: &str, priority: i32| serde_json::json!({"project": project, "size": "gpu-small", "start": at(1.0), "end": at(2.0), "priority": priority});
         for (api, path) in [(&alice, "/bookings"), (&alice, "/bookings?dry_run=true"), (&lead, "/bookings")] {
             let (s, e) = api.post(path, &ask("team-a", 1_000_000));
             assert_eq!((s, &e["error"]["code"]), (403, &serde_json::json!("forbidden")), "{path}: {e}");

@@ -176,12 +176,12 @@ fn apply_checks_the_role_before_reading_the_body_and_bounds_nesting_before_parsi
 fn every_error_is_in_the_error_format() {
     each_backend(|h| {
         let admin = h.admin();
-        let (s, e) = send(&admin, "POST", "/apply", &vec![b' '; 3 << 20]);
+        let (s, e) = early_answer(&admin, "POST", "/apply", vec![b' '; 3 << 20]);
         assert_eq!((s, &e["error"]["code"]), (413, &json!("too-large")), "{e}");
         let (s, e) = send(&admin, "POST", "/apply", b"kind: Cohort\nname: \xff\n");
         assert_eq!((s, &e["error"]["code"]), (422, &json!("invalid")), "{e}");
         assert!(e["error"]["message"].as_str().unwrap().starts_with("body: is not UTF-8"), "{e}");
-        let (s, e) = send(&admin, "PUT", "/sizes", &vec![b' '; 3 << 20]);
+        let (s, e) = early_answer(&admin, "PUT", "/sizes", vec![b' '; 3 << 20]);
         assert_eq!((s, &e["error"]["code"]), (413, &json!("too-large")), "{e}");
         // What axum answers itself: a path parameter that is not UTF-8, a method the route lacks.
         let (s, e) = send(&admin, "GET", "/bookings/%FF", b"");
