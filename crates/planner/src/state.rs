@@ -258,6 +258,17 @@ impl Planner {
         }
     }
 
+    /// The id the next booking gets.
+    pub fn next_id(&self) -> BookingId {
+        BookingId(self.next_id)
+    }
+
+    /// Never hands out an id below `next`: a state reloaded after a failed commit keeps counting from where
+    /// the failed one was, so an id answered once (even with an error) is never given to another booking.
+    pub fn skip_ids_below(&mut self, next: BookingId) {
+        self.next_id = self.next_id.max(next.0);
+    }
+
     pub(crate) fn allocate_id(&mut self) -> BookingId {
         let id = BookingId(self.next_id);
         self.next_id += 1;

@@ -78,6 +78,9 @@ impl Running {
     }
 }
 
+/// How often a PostgreSQL writer checks that its lock's session is still alive.
+const LOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The path of the bootstrap admin token.
 pub fn admin_token_path(data_dir: &Path) -> PathBuf {
     data_dir.join("admin.token")
@@ -97,7 +100,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     let url =
         cfg.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cfg.data_dir.join("gpubook.db").display()));
     let store = Store::open(&url).await?;
-    let writer = store.lock_writer(&url).await?.ok_or_else(|| ServeError::Locked("the database".into()))?;
+    let mut writer = store.lock_writer(&url).await?.ok_or_else(|| ServeError::Locked("the database".into()))?;
     let snapshot = store.load().await?;
     let tokens = Tokens::default();
     for row in &snapshot.tokens {
@@ -126,6 +129,13 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     store.commit(&seed).await?;
     let metrics = Arc::new(Metrics::default());
     let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone());
+    // A writer whose lock is gone stops writing at once; the commits' epoch check catches the rest.
+    let health = engine.health.clone();
+    let lock_watch = tokio::spawn(async move {
+        let lost = writer.lost(LOCK_CHECK).await;
+        health.fence(format!("the database's writer lock was lost ({lost}); restart this server"));
+        writer // kept, so the lock (if any is left) is released only at shutdown
+    });
     let k8s_opts = Arc::new(cfg.k8s.clone());
     let reconciler = kube.map(|(client, interval)| {
         tokio::spawn(crate::kubernetes::run(engine.clone(), client, k8s_opts.clone(), interval, metrics.clone()))
@@ -157,8 +167,9 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
         }
         // Every handler (and so every engine handle) is gone: the engine drains its queue and ends.
         let _ = engine_task.await;
+        lock_watch.abort();
+        let _ = lock_watch.await;
         store.close().await;
-        drop(writer);
         drop(lock_file);
     });
     Ok(Running { addr, admin_token, backend, shutdown, task })

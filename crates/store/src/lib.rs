@@ -8,6 +8,8 @@ mod rows;
 pub mod scratch;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -24,12 +26,27 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Another server took the writer's lock after this one: this one must not write again.
+    #[error("this server is no longer the writer: another server took the database's writer lock (epoch {0} is gone)")]
+    Fenced(i64),
+    #[error("the writer lock's file {0}: {1}")]
+    LockFile(String, std::io::Error),
+}
+
+impl StoreError {
+    /// Whether this error means the writer was replaced, which no retry can mend.
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, StoreError::Fenced(_))
+    }
 }
 
 /// An open database with gpubook's schema migrated to the latest version.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// The writer epoch this store commits under; 0 until [`Store::lock_writer`] claims one (a store used as a
+    /// library, without a lock, commits unfenced).
+    epoch: Arc<AtomicI64>,
 }
 
 #[derive(Clone, Debug)]
@@ -48,9 +65,27 @@ macro_rules! on_db {
     };
 }
 
-/// Holds the right to write: a PostgreSQL session advisory lock, released when dropped.
+/// Holds the right to write, released when dropped: a PostgreSQL session advisory lock, or an exclusive lock
+/// on a file beside the SQLite database file. Every commit is also fenced by the epoch claimed with it.
 pub struct WriterLock {
-    _conn: Option<sqlx::PgConnection>,
+    conn: Option<sqlx::PgConnection>,
+    _file: Option<std::fs::File>,
+    /// The fencing epoch this writer claimed.
+    pub epoch: i64,
+}
+
+impl WriterLock {
+    /// Resolves when the lock is lost: its PostgreSQL session ended (terminated, network cut, failover).
+    /// Checked every `every`; never resolves for a SQLite file lock, which a live process cannot lose.
+    pub async fn lost(&mut self, every: Duration) -> StoreError {
+        let Some(conn) = self.conn.as_mut() else { return std::future::pending().await };
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = sqlx::query("SELECT 1").execute(&mut *conn).await {
+                return StoreError::Sql(e);
+            }
+        }
+    }
 }
 
 /// Fixed: the advisory lock key of gpubook's single writer.
@@ -78,7 +113,7 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_string()));
         };
-        Ok(Store { db })
+        Ok(Store { db, epoch: Arc::default() })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -88,21 +123,55 @@ impl Store {
         }
     }
 
-    /// Takes the writer's lock: on PostgreSQL a session advisory lock, so a second server on the same
-    /// database cannot decide bookings too. `None` when another process holds it. SQLite servers lock their
-    /// data directory instead (the server does that).
+    /// Takes the writer's lock and claims a new fencing epoch; `None` when another process holds the lock.
+    /// On PostgreSQL the lock is a session advisory lock on a connection of its own; on SQLite an exclusive
+    /// lock on `<database file>.writer-lock`, so two servers on one database file exclude each other whatever
+    /// their data directories. From then on every commit checks, in its own transaction, that the epoch is
+    /// still this writer's: a writer replaced after losing its lock commits nothing more.
     pub async fn lock_writer(&self, url: &str) -> Result<Option<WriterLock>, StoreError> {
-        match &self.db {
-            Db::Sqlite(_) => Ok(Some(WriterLock { _conn: None })),
+        let mut lock = match &self.db {
+            Db::Sqlite(_) => {
+                let opts = SqliteConnectOptions::from_str(url)?;
+                let db_file = opts.get_filename();
+                let file = if db_file.as_os_str().is_empty() || db_file.as_os_str() == ":memory:" {
+                    None
+                } else {
+                    let canonical = db_file.canonicalize().unwrap_or_else(|_| db_file.to_path_buf());
+                    let mut path = canonical.into_os_string();
+                    path.push(".writer-lock");
+                    let shown = path.to_string_lossy().into_owned();
+                    let file = std::fs::File::create(&path).map_err(|e| StoreError::LockFile(shown, e))?;
+                    if file.try_lock().is_err() {
+                        return Ok(None);
+                    }
+                    Some(file)
+                };
+                WriterLock { conn: None, _file: file, epoch: 0 }
+            }
             Db::Postgres(_) => {
                 let mut conn = sqlx::PgConnection::connect(url).await?;
                 let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                     .bind(WRITER_LOCK_KEY)
                     .fetch_one(&mut conn)
                     .await?;
-                Ok(got.then_some(WriterLock { _conn: Some(conn) }))
+                if !got {
+                    return Ok(None);
+                }
+                WriterLock { conn: Some(conn), _file: None, epoch: 0 }
             }
-        }
+        };
+        lock.epoch = on_db!(&self.db, |p| {
+            sqlx::query_scalar::<_, i64>("UPDATE writer SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+                .fetch_one(p)
+                .await?
+        });
+        self.epoch.store(lock.epoch, Ordering::SeqCst);
+        Ok(Some(lock))
+    }
+
+    /// The fencing epoch this store commits under (0: unfenced).
+    pub fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     /// Everything the engine needs to start: objects, bookings, tokens and idempotency records.
@@ -131,12 +200,30 @@ impl Store {
     }
 
     /// Writes a batch in one transaction: all of it is durable when this returns `Ok`, none of it otherwise.
+    ///
+    /// The transaction first proves this store is still the writer (its epoch is the newest). A connection
+    /// whose transaction failed is closed, never returned to the pool: after an error (a full disk, say) it
+    /// may still be inside a transaction, and the next `BEGIN` on it would nest into it and "commit" nothing.
     pub async fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
+        let epoch = self.epoch();
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut conn = p.acquire().await?;
+            let written = async {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                // Epoch 0: a store without the writer's lock (a library user) commits unfenced.
+                if epoch != 0 {
+                    let held = sqlx::query("UPDATE writer SET epoch = epoch WHERE id = 1 AND epoch = $1")
+                        .bind(epoch)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if held != 1 {
+                        return Err(StoreError::Fenced(epoch));
+                    }
+                }
             for change in &batch.objects {
                 match change {
                     ObjectChange::Put(o) => {
@@ -215,8 +302,15 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await?;
-            Ok(())
+                tx.commit().await?;
+                Ok(())
+            }
+            .await;
+            if written.is_err() {
+                // Closing (not returning) the connection rolls back whatever it still holds.
+                let _ = sqlx::Connection::close(conn.detach()).await;
+            }
+            written
         })
     }
 

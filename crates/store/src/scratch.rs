@@ -84,3 +84,60 @@ impl ScratchDb {
         }
     }
 }
+
+/// A tiny tmpfs, so a test can fill a real disk and give the space back. Linux and root only (`mount`);
+/// elsewhere [`SmallDisk::mount`] says why it could not and returns `None`, except under `CI`, where that
+/// is an error: CI runs as root and must not skip the disk-full tests. Unmounted on drop.
+pub struct SmallDisk {
+    pub path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    pub fn mount(bytes: u64) -> Option<SmallDisk> {
+        let path = std::env::temp_dir().join(format!("gpubook-disk-{}", unique()));
+        std::fs::create_dir_all(&path).expect("mount point");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if mounted {
+            return Some(SmallDisk { path });
+        }
+        let _ = std::fs::remove_dir(&path);
+        assert!(std::env::var_os("CI").is_none(), "CI must be able to mount a tmpfs (it runs as root)");
+        eprintln!("cannot mount a tmpfs here (not root?): disk-full test skipped");
+        None
+    }
+
+    /// Gives the disk a new size: more space, or none left.
+    pub fn resize(&self, bytes: u64) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={bytes}")])
+            .arg(&self.path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "remounting {}", self.path.display());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// Ends every PostgreSQL session holding an advisory lock on the database at `url` (the writer's lock), as a
+/// network cut or a failover would.
+pub async fn terminate_lock_sessions(url: &str) {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("terminate the lock's session");
+}

@@ -179,3 +179,109 @@ async fn a_bad_url_names_the_problem() {
     let err = Store::open("mysql://x").await.unwrap_err();
     assert!(err.to_string().contains("expected sqlite://PATH or postgres://"), "{err}");
 }
+
+#[tokio::test]
+async fn a_replaced_writer_commits_nothing_more() {
+    each_backend(|first, url| async move {
+        let mut lock = first.lock_writer(&url).await.unwrap().expect("the first writer gets the lock");
+        let mut batch = Batch::default();
+        batch.bookings.push(booking(1, "holding"));
+        first.commit(&batch).await.unwrap();
+
+        let second = Store::open(&url).await.unwrap();
+        assert!(second.lock_writer(&url).await.unwrap().is_none(), "a second writer must wait for the lock");
+        if first.backend() == "postgres" {
+            // The first writer's lock session ends behind its back; it notices on its own...
+            store::scratch::terminate_lock_sessions(&url).await;
+            let lost = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                lock.lost(std::time::Duration::from_millis(50)),
+            )
+            .await
+            .expect("the lost lock is noticed");
+            assert!(!lost.is_fenced(), "{lost}");
+        } else {
+            drop(lock);
+        }
+        // ...and a second server takes over.
+        let mut taken = None;
+        for _ in 0..100 {
+            taken = second.lock_writer(&url).await.unwrap();
+            if taken.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let taken = taken.expect("the second writer gets the lock");
+        assert!(taken.epoch > first.epoch());
+
+        // The old writer's next commit is refused, in the same transaction that would have written it.
+        let mut late = Batch::default();
+        late.bookings.push(booking(2, "holding"));
+        let err = first.commit(&late).await.unwrap_err();
+        assert!(err.is_fenced(), "{err}");
+        let mut fresh = Batch::default();
+        fresh.bookings.push(booking(3, "holding"));
+        second.commit(&fresh).await.unwrap();
+        let ids: Vec<i64> = second.load().await.unwrap().bookings.iter().map(|b| b.id).collect();
+        assert_eq!(ids, vec![1, 3], "nothing of the replaced writer lands after the takeover");
+        second.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_sqlite_lock_is_on_the_database_file_whatever_its_spelling() {
+    let db = ScratchDb::new("sqlite").await;
+    let path = db.url.trim_start_matches("sqlite://").to_string();
+    let (dir, file) = path.rsplit_once('/').unwrap();
+    let other_spelling = format!("sqlite://{dir}/./{file}");
+    let a = Store::open(&db.url).await.unwrap();
+    let b = Store::open(&other_spelling).await.unwrap();
+    let held = a.lock_writer(&db.url).await.unwrap();
+    assert!(held.is_some());
+    assert!(b.lock_writer(&other_spelling).await.unwrap().is_none(), "one database file, one writer");
+    drop(held);
+    assert!(b.lock_writer(&other_spelling).await.unwrap().is_some());
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_full_disk_fails_commits_whole_and_the_store_recovers_when_space_returns() {
+    let Some(disk) = store::scratch::SmallDisk::mount(600 * 1024) else { return };
+    let url = format!("sqlite://{}", disk.path.join("gpubook.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let _lock = store.lock_writer(&url).await.unwrap().unwrap();
+    let big = |id: i64| BookingRow { doc: "x".repeat(3000), ..booking(id, "holding") };
+    let mut committed = vec![];
+    let mut failures = 0;
+    for id in 1..400 {
+        let mut b = Batch::default();
+        b.bookings.push(big(id));
+        // Before the fix a failed connection went back to the pool inside its transaction: later commits
+        // waited out the busy timeout or "committed" into a transaction that never ended.
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), store.commit(&b))
+            .await
+            .unwrap_or_else(|_| panic!("commit {id} hangs after the disk filled"));
+        match answered {
+            Ok(()) => committed.push(id),
+            Err(e) => {
+                assert!(e.to_string().contains("full"), "{e}");
+                failures += 1;
+            }
+        }
+    }
+    assert!(failures > 0, "the disk never filled");
+    assert_eq!(store.load().await.unwrap().bookings.iter().map(|b| b.id).collect::<Vec<_>>(), committed);
+    // Space comes back: the same store writes again, without a restart.
+    disk.resize(64 << 20);
+    let mut after = Batch::default();
+    after.bookings.push(big(1000));
+    store.commit(&after).await.unwrap();
+    committed.push(1000);
+    store.close().await;
+    let reopened = Store::open(&url).await.unwrap();
+    assert_eq!(reopened.load().await.unwrap().bookings.iter().map(|b| b.id).collect::<Vec<_>>(), committed);
+    reopened.close().await;
+}

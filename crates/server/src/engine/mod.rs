@@ -3,14 +3,21 @@
 //! changes in one transaction and (4) answers them — only after the commit, so a 201 means durable. Reads
 //! run between writes and see only committed state. Deciding one request at a time is what makes
 //! overbooking impossible; committing many at once (group commit) is what makes it fast.
+//!
+//! When a commit fails nothing of the batch is acknowledged (every request of it gets a 503), the in-memory
+//! state, which already holds the batch's decisions, is thrown away and reloaded from the database, and ids
+//! keep counting from where they were, so none is ever given twice. If the reload fails too, the engine
+//! refuses requests and tries again on the next one, so it recovers by itself once the database does. A
+//! commit refused because another server took the writer's lock (`store::StoreError::Fenced`), or a lost
+//! lock reported by [`Health::fence`], stops writes for good: this server is no longer the writer.
 
 pub mod apply;
 pub mod book;
 pub mod state;
 pub mod tokens;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,6 +47,57 @@ impl Clock {
     }
 }
 
+/// Whether the engine can write, for `/healthz` and `/readyz`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Writes {
+    #[default]
+    Ok,
+    /// The last commit failed (or the state could not be reloaded after it); the next write tries again.
+    Failing(String),
+    /// Another server is the writer now: this one refuses every write until it is restarted.
+    Fenced(String),
+}
+
+/// The engine's write health, shared with the HTTP handlers.
+#[derive(Debug, Default)]
+pub struct Health(Mutex<Writes>);
+
+impl Health {
+    pub fn writes(&self) -> Writes {
+        self.0.lock().map(|w| w.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Records the outcome of a commit. Fenced is final.
+    fn set(&self, to: Writes) {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*w, Writes::Fenced(_)) {
+            *w = to;
+        }
+    }
+
+    /// Stops every write from now on: this server lost its writer lock (its PostgreSQL session ended), so
+    /// another one may be writing.
+    pub fn fence(&self, why: String) {
+        tracing::error!("stopping writes: {why}");
+        self.set(Writes::Fenced(why));
+    }
+
+    fn is_fenced(&self) -> bool {
+        matches!(self.writes(), Writes::Fenced(_))
+    }
+
+    /// Why a request could not be taken.
+    fn refusal(&self) -> AppError {
+        match self.writes() {
+            Writes::Ok => AppError::unavailable("the server is shutting down"),
+            Writes::Failing(why) => {
+                AppError::unavailable(format!("the database cannot take writes now ({why}); retry"))
+            }
+            Writes::Fenced(why) => AppError::unavailable(format!("this server no longer writes: {why}")),
+        }
+    }
+}
+
 type Read = Box<dyn FnOnce(&State, Instant) + Send>;
 /// A write decides against the state and returns what to persist and how to answer once it is persisted.
 type Write = Box<dyn FnOnce(&mut State, Instant) -> (Batch, Answer) + Send>;
@@ -55,6 +113,7 @@ enum Op {
 pub struct Engine {
     tx: mpsc::UnboundedSender<Op>,
     pub clock: Clock,
+    pub health: Arc<Health>,
 }
 
 impl Engine {
@@ -66,8 +125,9 @@ impl Engine {
         metrics: Arc<crate::metrics::Metrics>,
     ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(state, store, clock.clone(), rx, metrics));
-        (Engine { tx, clock }, task)
+        let health = Arc::new(Health::default());
+        let task = tokio::spawn(run(state, store, clock.clone(), rx, metrics, health.clone()));
+        (Engine { tx, clock, health }, task)
     }
 
     /// Runs `f` on committed state.
@@ -79,8 +139,8 @@ impl Engine {
         let op = Op::Read(Box::new(move |s, now| {
             let _ = done.send(f(s, now));
         }));
-        self.tx.send(op).map_err(|_| AppError::unavailable("the server is shutting down"))?;
-        wait.await.map_err(|_| AppError::unavailable("the server is shutting down"))
+        self.tx.send(op).map_err(|_| self.health.refusal())?;
+        wait.await.map_err(|_| self.health.refusal())
     }
 
     /// Runs `f`, persists the batch it returns and only then gives its answer.
@@ -98,18 +158,23 @@ impl Engine {
             }
             Err(e) => (Batch::default(), Box::new(move |_| drop(done.send(Err(e))))),
         }));
-        self.tx.send(op).map_err(|_| AppError::unavailable("the server is shutting down"))?;
-        wait.await.map_err(|_| AppError::unavailable("the server is shutting down"))?
+        self.tx.send(op).map_err(|_| self.health.refusal())?;
+        wait.await.map_err(|_| self.health.refusal())?
     }
 }
 
 async fn run(
-    mut state: State,
+    state: State,
     store: Store,
     clock: Clock,
     mut rx: mpsc::UnboundedReceiver<Op>,
     metrics: Arc<crate::metrics::Metrics>,
+    health: Arc<Health>,
 ) {
+    let (catalog, config) = (state.catalog.clone(), state.config.clone());
+    // `None` after a failed commit whose reload failed too: tried again on the next request.
+    let mut state = Some(state);
+    let mut next_id = model::BookingId(1);
     let mut ops = Vec::new();
     while let Some(first) = rx.recv().await {
         ops.push(first);
@@ -119,59 +184,111 @@ async fn run(
                 Err(_) => break,
             }
         }
+        if state.is_none() {
+            state = reload(&store, &catalog, &config, next_id, &health).await;
+        }
+        let Some(mut current) = state.take() else {
+            // Dropping an op drops its answer channel: its request gets the health's refusal.
+            ops.clear();
+            continue;
+        };
         let now = clock.now();
         let mut batch = Batch::default();
         let mut answers: Vec<Answer> = Vec::new();
+        let mut failed = false;
         for op in ops.drain(..) {
+            if failed {
+                continue; // refused: the state is being reloaded
+            }
             match op {
                 Op::Read(f) => {
                     if !answers.is_empty() {
-                        let Some(s) = flush(state, &store, &mut batch, &mut answers).await else { return };
-                        state = s;
+                        failed = !flush(&store, &mut batch, &mut answers, &health).await;
+                        if failed {
+                            continue;
+                        }
                     }
-                    f(&state, now);
+                    f(&current, now);
                 }
+                Op::Write(_) if health.is_fenced() => {}
                 Op::Write(f) => {
                     let started = std::time::Instant::now();
-                    let (b, answer) = f(&mut state, now);
+                    let (b, answer) = f(&mut current, now);
                     metrics.decide.observe(started.elapsed());
                     batch.append(b);
                     answers.push(answer);
                 }
             }
         }
-        if !answers.is_empty() {
+        if !failed && !answers.is_empty() {
             let started = std::time::Instant::now();
-            let Some(s) = flush(state, &store, &mut batch, &mut answers).await else { return };
-            state = s;
+            failed = !flush(&store, &mut batch, &mut answers, &health).await;
             metrics.commit.observe(started.elapsed());
         }
+        next_id = next_id.max(current.planner.next_id());
+        state = if failed {
+            // The state holds decisions the database does not: throw it away.
+            drop(current);
+            reload(&store, &catalog, &config, next_id, &health).await
+        } else {
+            Some(current)
+        };
     }
 }
 
 /// Commits the batch, then answers. If the commit fails, nothing was acknowledged: every waiting request
-/// gets a 503 and the state is reloaded from the database, which still holds the truth. If even that fails,
-/// the engine stops (`None`) rather than serve decisions the database does not hold.
-async fn flush(state: State, store: &Store, batch: &mut Batch, answers: &mut Vec<Answer>) -> Option<State> {
+/// gets a 503, and `false` tells the caller to reload the state. A connection that failed is closed by the
+/// store, never reused.
+async fn flush(store: &Store, batch: &mut Batch, answers: &mut Vec<Answer>, health: &Health) -> bool {
     let result = store.commit(batch).await;
     *batch = Batch::default();
     match result {
         Ok(()) => {
+            health.set(Writes::Ok);
             for a in answers.drain(..) {
                 a(Ok(()));
             }
-            Some(state)
+            true
         }
         Err(e) => {
             tracing::error!("commit failed, nothing acknowledged: {e}");
-            for a in answers.drain(..) {
-                a(Err(AppError::unavailable("the database did not accept the change; retry")));
-            }
-            let reloaded = match store.load().await {
-                Ok(snap) => State::load(snap, state.catalog.clone(), state.config.clone(), false).map(|(s, _)| s),
-                Err(e) => Err(e.to_string()),
+            let refusal = if e.is_fenced() {
+                health.set(Writes::Fenced(e.to_string()));
+                AppError::unavailable(format!("this server no longer writes: {e}"))
+            } else {
+                health.set(Writes::Failing(e.to_string()));
+                AppError::unavailable("the database did not accept the change; retry")
             };
-            reloaded.map_err(|e| tracing::error!("reloading after a failed commit failed too; stopping: {e}")).ok()
+            for a in answers.drain(..) {
+                a(Err(refusal.clone()));
+            }
+            false
+        }
+    }
+}
+
+/// The committed state, from the database, counting ids on from `next_id`. `None` (logged, and the health
+/// says so) when the database cannot be read.
+async fn reload(
+    store: &Store,
+    catalog: &model::Catalog,
+    config: &planner::Config,
+    next_id: model::BookingId,
+    health: &Health,
+) -> Option<State> {
+    let loaded = match store.load().await {
+        Ok(snap) => State::load(snap, catalog.clone(), config.clone(), false).map(|(s, _)| s),
+        Err(e) => Err(e.to_string()),
+    };
+    match loaded {
+        Ok(mut s) => {
+            s.planner.skip_ids_below(next_id);
+            Some(s)
+        }
+        Err(e) => {
+            tracing::error!("reloading the state failed; retrying on the next request: {e}");
+            health.set(Writes::Failing(format!("reloading the state: {e}")));
+            None
         }
     }
 }

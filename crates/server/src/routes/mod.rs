@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", spec))
         .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/readyz", axum::routing::get(ops::readyz))
         .route("/metrics", axum::routing::get(ops::metrics))
         .merge(crate::console::router())
         .layer(axum::middleware::from_fn(headers::security))

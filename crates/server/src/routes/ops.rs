@@ -12,14 +12,67 @@ use super::AppState;
 use super::extract::{Auth, Query};
 use crate::error::AppError;
 
-/// 200 when the engine answers and the database is reachable; 503 otherwise.
+/// 200 when the engine answers, the database is reachable and this server can write; 503 with the reason
+/// otherwise. "Can write" is the outcome of the last commit: after a failed one (a full disk, say) it stays
+/// 503 until a commit goes through again — the next write retries by itself.
 pub(super) async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
+    let r = readiness(&s).await;
+    let status = if r.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let text = if r.ready { "ok\n".to_string() } else { format!("{}\n", r.detail) };
+    (status, text)
+}
+
+/// What `/readyz` answers: whether this server takes requests now, and what stands in the way.
+#[derive(Debug, serde::Serialize)]
+pub(super) struct Readiness {
+    ready: bool,
+    /// `writer` (decides and commits) — the only role until several replicas share a database.
+    role: &'static str,
+    /// `ok`, `failing` (the last commit failed; retried) or `fenced` (another server took the writer's lock).
+    writes: &'static str,
+    engine: &'static str,
+    database: &'static str,
+    detail: String,
+}
+
+/// 200 and `{"ready": true, …}` when this server takes reads and writes; 503 and the part that is not ready
+/// otherwise (`writes`: failing or fenced; `engine`; `database`).
+pub(super) async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
+    let r = readiness(&s).await;
+    let status = if r.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(r))
+}
+
+async fn readiness(s: &AppState) -> Readiness {
+    use crate::engine::Writes;
     let engine = s.engine.read(|_, _| ()).await;
     let db = s.store.ping().await;
-    match (engine, db) {
-        (Ok(()), Ok(())) => (StatusCode::OK, "ok\n".to_string()),
-        (Err(e), _) => (StatusCode::SERVICE_UNAVAILABLE, format!("engine: {}\n", e.body.message)),
-        (_, Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
+    let writes = s.engine.health.writes();
+    let mut detail = Vec::new();
+    if let Err(e) = &engine {
+        detail.push(format!("engine: {}", e.body.message));
+    }
+    if let Err(e) = &db {
+        detail.push(format!("database: {e}"));
+    }
+    let writes_word = match &writes {
+        Writes::Ok => "ok",
+        Writes::Failing(why) => {
+            detail.push(format!("writes failing: {why}"));
+            "failing"
+        }
+        Writes::Fenced(why) => {
+            detail.push(format!("writes stopped: {why}"));
+            "fenced"
+        }
+    };
+    Readiness {
+        ready: detail.is_empty(),
+        role: "writer",
+        writes: writes_word,
+        engine: if engine.is_ok() { "ok" } else { "unavailable" },
+        database: if db.is_ok() { "ok" } else { "unreachable" },
+        detail: detail.join("; "),
     }
 }
 

@@ -20,6 +20,8 @@ pub(crate) struct Harness {
     pub(crate) kube: Option<server::kubernetes::KubeConfig>,
     /// The HTTP listener's limits.
     http: server::serve::HttpLimits,
+    /// A SQLite database of the test's choosing (on a small disk, say) instead of the scratch one.
+    sqlite_url: Option<String>,
 }
 
 /// 2026-11-23T08:00:00Z: a Monday morning, the test clock's start.
@@ -53,14 +55,37 @@ impl Harness {
             rt,
             kube: None,
             http,
+            sqlite_url: None,
         };
         h.boot(database_url, true);
         h
     }
 
+    /// A SQLite server on the database at `url`, with the demo definitions.
+    pub(crate) fn start_on_sqlite(url: String) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let data_dir = std::env::temp_dir().join(format!("gpubook-it-{}-{}", std::process::id(), rand_suffix()));
+        let mut h = Harness {
+            url: String::new(),
+            admin: String::new(),
+            clock: Arc::new(AtomicI64::new(T0)),
+            backend: "sqlite",
+            running: None,
+            db: None,
+            data_dir,
+            rt,
+            kube: None,
+            http: Default::default(),
+            sqlite_url: Some(url),
+        };
+        h.boot(None, true);
+        h
+    }
+
     fn boot(&mut self, database_url: Option<String>, demo: bool) {
-        let database_url =
-            database_url.or_else(|| (self.backend == "sqlite").then(|| self.db.as_ref().unwrap().url.clone()));
+        let database_url = database_url
+            .or_else(|| self.sqlite_url.clone())
+            .or_else(|| (self.backend == "sqlite").then(|| self.db.as_ref().map(|d| d.url.clone())).flatten());
         let cfg = server::ServeConfig {
             data_dir: self.data_dir.clone(),
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -87,6 +112,29 @@ impl Harness {
         self.rt.block_on(running.stop());
         let url = (self.backend == "postgres").then(|| self.db.as_ref().unwrap().url.clone());
         self.boot(url, false);
+    }
+
+    /// Another server on the same PostgreSQL database, with its own data directory (a second replica, or the
+    /// server that takes over); `Err` when it cannot start.
+    pub(crate) fn another_server(&self) -> Result<server::Running, server::ServeError> {
+        let cfg = server::ServeConfig {
+            data_dir: self.data_dir.join("other"),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: self.db.as_ref().map(|d| d.url.clone()),
+            demo: false,
+            catalog: model::Catalog::builtin(),
+            planner: planner::Config::default(),
+            clock: Clock::Fixed(self.clock.clone()),
+            k8s: Default::default(),
+            kubernetes: None,
+            http: self.http.clone(),
+        };
+        self.rt.block_on(server::start(cfg))
+    }
+
+    /// The scratch database's URL.
+    pub(crate) fn database_url(&self) -> String {
+        self.db.as_ref().expect("a scratch database").url.clone()
     }
 
     pub(crate) fn set_clock(&self, hours_after_t0: f64) {

@@ -6,6 +6,7 @@ mod bookings;
 mod browser;
 mod console;
 mod definitions;
+mod faults;
 mod harness;
 mod kubernetes;
 mod listener;

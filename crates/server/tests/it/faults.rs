@@ -1,0 +1,103 @@
+//! Storage faults end to end: a full disk never yields a 201 for what was not stored, never gives an id
+//! twice, and the server recovers by itself when space returns.
+
+use std::collections::BTreeSet;
+
+use crate::{Harness, at};
+
+#[test]
+fn a_full_disk_answers_503_never_a_false_201_and_the_server_recovers() {
+    let Some(disk) = store::scratch::SmallDisk::mount(1200 * 1024) else { return };
+    let mut h = Harness::start_on_sqlite(format!("sqlite://{}", disk.path.join("gpubook.db").display()));
+    let admin = h.admin();
+    let book = |i: usize| {
+        let from = 1.0 + i as f64 * 0.25;
+        admin.post(
+            "/bookings",
+            &serde_json::json!({"project": "team-a", "size": "gpu-tiny", "start": at(from), "end": at(from + 0.25)}),
+        )
+    };
+    let mut stored = BTreeSet::new();
+    let (mut refused, mut i) = (0, 0);
+    while refused < 12 && i < 2500 {
+        let (status, body) = book(i);
+        i += 1;
+        match status {
+            201 => {
+                let id = body["id"].as_str().unwrap().to_string();
+                assert!(stored.insert(id.clone()), "{id} was given twice");
+            }
+            503 => refused += 1,
+            other => panic!("booking {i}: {other} {body}"),
+        }
+    }
+    assert!(refused > 0, "the disk never filled after {i} bookings");
+    let (status, text) = admin.root_get("/healthz");
+    assert_eq!(status, 503, "healthz while the disk is full: {text}");
+    let (status, ready) = admin.root_get("/readyz");
+    assert_eq!(status, 503, "{ready}");
+    assert!(ready.contains(r#""writes":"failing""#), "{ready}");
+
+    // Space returns: booking again and healthy again, without a restart.
+    disk.resize(64 << 20);
+    let (status, body) = book(i + 10);
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    assert!(stored.insert(id.clone()), "{id} was given twice");
+    assert_eq!(admin.root_get("/healthz").0, 200);
+
+    // Every acknowledged booking is stored.
+    h.restart();
+    let admin = h.admin();
+    let (_, listed) = admin.get("/bookings?project=team-a");
+    let ids: BTreeSet<String> =
+        listed.as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, stored, "the stored bookings are exactly the acknowledged ones");
+    drop(h);
+    drop(disk);
+}
+
+#[test]
+fn a_writer_that_loses_its_postgres_lock_stops_writing_and_another_takes_over() {
+    if !store::scratch::backends().contains(&"postgres") {
+        return;
+    }
+    let h = Harness::start("postgres");
+    let admin = h.admin();
+    let ask = |from: f64| serde_json::json!({"project": "team-a", "size": "gpu-tiny", "start": at(from), "end": at(from + 1.0)});
+    assert_eq!(admin.post("/bookings", &ask(1.0)).0, 201);
+    assert!(h.another_server().is_err(), "a second writer must not start while the first holds the lock");
+
+    h.rt.block_on(store::scratch::terminate_lock_sessions(&h.database_url()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while admin.root_get("/healthz").0 == 200 {
+        assert!(std::time::Instant::now() < deadline, "the lost lock was never noticed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (status, ready) = admin.root_get("/readyz");
+    assert_eq!(status, 503);
+    assert!(ready.contains(r#""writes":"fenced""#), "{ready}");
+    let (status, body) = admin.post("/bookings", &ask(2.0));
+    assert_eq!(status, 503, "the old writer must refuse: {body}");
+
+    // A new server takes over the database and books; the old one still refuses.
+    let next = h.another_server().expect("the new writer starts");
+    let next_admin = crate::harness::Api {
+        base: format!("http://{}/api/v1", next.addr),
+        root: format!("http://{}", next.addr),
+        token: admin.token.clone(),
+    };
+    let (status, body) = next_admin.post("/bookings", &ask(3.0));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(admin.post("/bookings", &ask(4.0)).0, 503);
+    let (_, listed) = next_admin.get("/bookings?project=team-a");
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    h.rt.block_on(next.stop());
+}
+
+#[test]
+fn a_second_server_on_the_same_sqlite_file_is_refused_whatever_its_data_directory() {
+    let h = Harness::start("sqlite");
+    let err = h.another_server().err().expect("one database file, one writer");
+    assert!(err.to_string().contains("another gpubook server"), "{err}");
+}
