@@ -10,27 +10,63 @@ use crate::SelectorError;
 /// Kubernetes allows at most 32 attributes and capacities per device, which bounds any map we hand CEL.
 const DEVICE_MAP_BOUND: u64 = 32;
 
+/// The characters of `source` outside string literals, as CEL's lexer reads them: quotes `'` and `"`,
+/// tripled or not, escapes inside them, and raw strings (`r'…'`, where a backslash escapes nothing). Where
+/// the lexer could read a prefix either way this reads the string as raw, so the string ends no later than
+/// the lexer's does: what follows is counted, never hidden.
+fn code(source: &str) -> impl Iterator<Item = char> + '_ {
+    let chars: Vec<char> = source.chars().collect();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < chars.len() {
+            let c = chars[i];
+            if c != '\'' && c != '"' {
+                i += 1;
+                return Some(c);
+            }
+            let raw = chars[i.saturating_sub(2)..i].iter().any(|p| matches!(p, 'r' | 'R'));
+            let triple = chars.get(i + 1) == Some(&c) && chars.get(i + 2) == Some(&c);
+            i += if triple { 3 } else { 1 };
+            // Skip to the end of the literal (or of the source, when it never closes).
+            while i < chars.len() {
+                if !raw && chars[i] == '\\' {
+                    i += 2;
+                } else if chars[i] == c && (!triple || (chars.get(i + 1) == Some(&c) && chars.get(i + 2) == Some(&c))) {
+                    i += if triple { 3 } else { 1 };
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        None
+    })
+}
+
 /// Deepest nesting of `(`, `[` and `{` outside string literals.
 pub(crate) fn nesting(source: &str) -> usize {
-    let (mut depth, mut max, mut quote) = (0usize, 0usize, None::<char>);
-    let mut chars = source.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[' | '{') => {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in code(source) {
+        match c {
+            '(' | '[' | '{' => {
                 depth += 1;
                 max = max.max(depth);
             }
-            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
     max
+}
+
+/// Characters outside string literals that can each add a level to the syntax tree without a bracket:
+/// member selection, indexing, and every operator character.
+pub(crate) fn operators(source: &str) -> usize {
+    code(source)
+        .filter(|c| {
+            matches!(c, '.' | '[' | '!' | '-' | '+' | '*' | '/' | '%' | '<' | '>' | '=' | '&' | '|' | '?' | ':')
+        })
+        .count()
 }
 
 fn children(e: &IdedExpr) -> Vec<&IdedExpr> {

@@ -24,6 +24,12 @@ pub const MAX_LENGTH: usize = 10 * 1024;
 pub const MAX_COST: u64 = 1_000_000;
 /// Deepest bracket nesting accepted, well under what the recursive parser handles.
 pub const MAX_NESTING: usize = 64;
+/// Most operators and member selections (`.`, `[`, `!`, `-`, `&&`, `==`, … each character counted) accepted.
+/// Each can add a level to the syntax tree (`device.a.a.a…`, `!!!…`, `1+1+1…` nest without brackets), and
+/// parsing, checking, evaluating and dropping the tree all recurse over it: with this bound and
+/// [`MAX_NESTING`] the deepest tree parses and evaluates within 1 MiB of stack (tested), far inside any
+/// thread's. A real selector uses a few dozen.
+pub const MAX_OPERATORS: usize = 256;
 
 /// Why a selector was refused when defined.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -32,12 +38,16 @@ pub enum SelectorError {
     TooLong { len: usize, max: usize },
     #[error("the expression nests brackets {depth} deep, at most {max} are allowed")]
     TooDeep { depth: usize, max: usize },
+    #[error("the expression has {count} operator and member-selection characters, at most {max} are allowed")]
+    TooManyOperators { count: usize, max: usize },
     #[error("syntax error at line {line}, column {column}: {message}")]
     Syntax { line: usize, column: usize, message: String },
     #[error("{what} is not supported by gpubook's CEL evaluator: {hint}")]
     Unsupported { what: String, hint: String },
     #[error("the expression may cost up to {estimate} steps per device, at most {max} are allowed")]
     TooCostly { estimate: u64, max: u64 },
+    #[error("no thread to evaluate the expression on: {0}")]
+    NoThread(String),
     #[error("the expression must evaluate to a bool, but gives {got} for {shape}")]
     NotBool { shape: String, got: String },
     #[error("the expression fails on every shape of the catalog, for example {shape}: {message}")]
@@ -64,7 +74,8 @@ pub enum Outcome {
 }
 
 impl Selector {
-    /// Parses and bounds a selector; evaluation is separate.
+    /// Parses and bounds a selector; evaluation is separate. Both recurse over the syntax tree: call them on a
+    /// thread with a known stack, as [`resolve_size`] does.
     pub fn compile(source: &str) -> Result<Selector, SelectorError> {
         if source.len() > MAX_LENGTH {
             return Err(SelectorError::TooLong { len: source.len(), max: MAX_LENGTH });
@@ -72,6 +83,10 @@ impl Selector {
         let depth = cost::nesting(source);
         if depth > MAX_NESTING {
             return Err(SelectorError::TooDeep { depth, max: MAX_NESTING });
+        }
+        let count = cost::operators(source);
+        if count > MAX_OPERATORS {
+            return Err(SelectorError::TooManyOperators { count, max: MAX_OPERATORS });
         }
         let program = cel::Program::compile(source).map_err(|e| syntax_error(source, &e))?;
         cost::check_supported(program.expression())?;

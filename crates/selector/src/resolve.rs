@@ -19,7 +19,30 @@ pub struct Resolved {
 /// one that fails on every shape. A failure on some shapes (a MIG-only attribute read on a whole GPU, say)
 /// only means those shapes do not match; Kubernetes would fail allocation on such a device, so it is
 /// reported as a warning with the fix.
+///
+/// Parsing, checking, evaluating and dropping the program all recurse over its syntax tree, so they run on
+/// a thread of their own with a known stack ([`CEL_STACK`]), whatever thread calls this; the static bounds
+/// ([`crate::MAX_NESTING`], [`crate::MAX_OPERATORS`]) keep the deepest accepted tree inside it (tested).
 pub fn resolve_size(
+    name: &str,
+    description: Option<String>,
+    selector: &str,
+    catalog: &Catalog,
+) -> Result<Resolved, SelectorError> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("cel".into())
+            .stack_size(CEL_STACK)
+            .spawn_scoped(scope, || resolve_here(name, description, selector, catalog))
+            .map_err(|e| SelectorError::NoThread(e.to_string()))?;
+        worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The stack CEL work runs on: address space reserved, touched only as deep as a tree goes.
+pub const CEL_STACK: usize = 64 << 20;
+
+fn resolve_here(
     name: &str,
     description: Option<String>,
     selector: &str,

@@ -183,3 +183,48 @@ fn known_gaps_against_kubernetes_are_as_documented() {
     // Kubernetes counts code points (5); cel-rust 0.13 counts bytes.
     assert_eq!(eval("size('héllo') == 6", "H100-80GB/full"), Outcome::Match(true));
 }
+
+#[test]
+fn chains_without_brackets_are_bounded_before_parsing() {
+    // Each of these once overflowed the parser's stack and aborted the process.
+    let members = format!("device{} == 1", ".a".repeat(2800));
+    let unary = format!("{}true", "!".repeat(5000));
+    let binary = format!("1{} == 1", " + 1".repeat(2000));
+    for source in [members, unary, binary] {
+        let err = Selector::compile(&source).unwrap_err();
+        assert!(matches!(err, SelectorError::TooManyOperators { .. }), "{err}");
+    }
+    // Strings hide nothing: a raw string's backslash does not escape its quote, and a triple-quoted string
+    // may hold single quotes; brackets hidden behind a string are still counted.
+    let hidden = format!("r'\\' == ''{}'", "(".repeat(100));
+    assert!(Selector::compile(&hidden).is_err());
+    let offset = format!("{}true{}", "(')'".repeat(100), ")".repeat(100));
+    assert!(matches!(Selector::compile(&offset).unwrap_err(), SelectorError::TooDeep { .. }));
+    let quoted = Selector::compile("'a.b.c' != '' && \"it's\" != '' && r'\\d' != ''");
+    assert!(quoted.is_ok(), "{quoted:?}");
+}
+
+#[test]
+fn the_deepest_accepted_trees_resolve_on_the_known_stack() {
+    let most = crate::MAX_OPERATORS;
+    let deepest = [
+        format!("device{} == 1", ".a".repeat(most / 2 - 1)),
+        format!("device.driver == 'x'{}", " || device.driver == 'x'".repeat(most / 5 - 1)),
+        format!("{}true", "!".repeat(most)),
+        format!("1{} > 0", " +1".repeat(most - 1)),
+        format!("{}true{}", "(".repeat(crate::MAX_NESTING), ")".repeat(crate::MAX_NESTING)),
+        format!("{}1{}.size() > 0", "[".repeat(crate::MAX_NESTING), "]".repeat(crate::MAX_NESTING)),
+    ];
+    // Called from a thread with a small stack: the work itself runs on the known one.
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            for source in deepest {
+                assert!(crate::cost::operators(&source) <= most, "{source}");
+                let _ = resolve_size("deep", None, &source, &Catalog::builtin());
+            }
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+}
