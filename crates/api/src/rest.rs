@@ -52,11 +52,16 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// Parses an RFC 3339 instant, naming `field` when it is not one.
+/// Parses an RFC 3339 instant, naming `field` when it is not one. Instants are whole seconds: a fraction
+/// of a second (other than zero) is refused, never cut off, so `09:00:00.999Z` cannot pass for `09:00:00Z`.
 pub fn parse_instant(field: &str, s: &str) -> Result<Instant, FieldError> {
-    s.parse::<jiff::Timestamp>().map(Instant::from_timestamp).map_err(|e| {
+    let t = s.parse::<jiff::Timestamp>().map_err(|e| {
         FieldError::new(field, format!("{s:?} is not an RFC 3339 instant such as 2026-01-05T09:00:00Z ({e})"))
-    })
+    })?;
+    if t.subsec_nanosecond() != 0 {
+        return Err(FieldError::new(field, format!("{s:?} has a fraction of a second; give whole seconds")));
+    }
+    Ok(Instant::from_timestamp(t))
 }
 
 /// `size=` or `shape=` into what a request wants; exactly one must be given.
@@ -67,6 +72,19 @@ pub fn parse_want(size: Option<&str>, shape: Option<&str>) -> Result<Want, Field
         (Some(_), Some(_)) => Err(FieldError::new("size", "give size or shape, not both")),
         _ => Err(FieldError::new("size", "give a size (such as gpu-small) or a shape (such as H100-80GB/1g.10gb)")),
     }
+}
+
+#[cfg(test)]
+#[test]
+fn fractions_of_a_second_are_refused_not_cut_off() {
+    assert_eq!(
+        parse_instant("start", "2026-11-23T09:00:00.000Z").unwrap(),
+        parse_instant("start", "2026-11-23T09:00:00Z").unwrap()
+    );
+    let err = parse_instant("start", "2026-11-23T09:00:00.999999Z").unwrap_err();
+    assert_eq!(err.field, "start");
+    assert!(err.reason.contains("fraction"), "{err}");
+    assert!(parse_instant("end", "2026-11-23T09:00:00.5-01:00").is_err());
 }
 
 pub fn parse_window(start: &str, end: &str) -> Result<Window, FieldError> {

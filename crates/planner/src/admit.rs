@@ -79,6 +79,14 @@ impl Planner {
         if req.count == 0 {
             return never("bad-count", "count must be at least 1".into());
         }
+        if w.seconds() > self.config.max_window_s {
+            let days = self.config.max_window_s as f64 / 86_400.0;
+            return never("too-long", format!("a window is at most {days} days long on this server"));
+        }
+        if w.start.0 - now.0 > self.config.max_ahead_s {
+            let days = self.config.max_ahead_s as f64 / 86_400.0;
+            return never("too-far-ahead", format!("a window starts at most {days} days ahead on this server"));
+        }
         let limits = &project.limits;
         if let Some(max) = limits.max_devices.filter(|m| req.count > *m) {
             return never("too-many-devices", format!("project {} books at most {max} devices at once", project.name));

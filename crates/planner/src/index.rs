@@ -25,6 +25,9 @@ struct Row {
     free: Vec<u32>,
     /// Per slot mask: GPUs on which none of its units is held all hour (it may be free at some instant).
     open: Vec<u32>,
+    /// GPUs holding some unit during the hour: at 0 the row says nothing and is dropped, so the index holds
+    /// rows only for hours something is booked in.
+    busy: u32,
 }
 
 /// The index of one GPU model's calendars.
@@ -85,14 +88,24 @@ impl ModelIndex {
             all: vec![0; self.gpus],
             free: vec![gpus; n],
             open: vec![gpus; n],
+            busy: 0,
         });
         let (s0, a0) = (r.some[pos], r.all[pos]);
         for (i, m) in self.masks.iter().enumerate() {
             r.free[i] = r.free[i] + u32::from(m & some == 0) - u32::from(m & s0 == 0);
             r.open[i] = r.open[i] + u32::from(m & all == 0) - u32::from(m & a0 == 0);
         }
+        r.busy = r.busy + u32::from(some != 0) - u32::from(s0 != 0);
         r.some[pos] = some;
         r.all[pos] = all;
+        if r.busy == 0 {
+            self.rows.remove(&row);
+        }
+    }
+
+    /// How many hour rows the index holds (for tests and memory figures).
+    pub(crate) fn rows(&self) -> usize {
+        self.rows.len()
     }
 
     /// For the GPUs at `positions`, into `out`: units that are certainly held at some instant of `w` (those

@@ -23,6 +23,12 @@ pub struct Config {
     /// Whether a refusal says when the request would first fit ("not before"). Simulations turn it off: a
     /// refusal is then answered "never" at once.
     pub search_not_before: bool,
+    /// The longest window anyone may book or ask about, whatever the project allows (projects narrow it with
+    /// `limits.maxDuration`). With [`Config::max_ahead_s`] it bounds the calendar's and the index's memory
+    /// per booking.
+    pub max_window_s: i64,
+    /// How far after now a window may start, whatever the project allows (`limits.maxAhead` narrows it).
+    pub max_ahead_s: i64,
 }
 
 /// How the planner chooses among free slots.
@@ -43,6 +49,8 @@ impl Default for Config {
             horizon_s: 90 * 86_400,
             packing: Packing::default(),
             search_not_before: true,
+            max_window_s: 92 * 86_400,
+            max_ahead_s: 366 * 86_400,
         }
     }
 }

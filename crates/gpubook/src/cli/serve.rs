@@ -25,6 +25,12 @@ pub(crate) struct ServeArgs {
     /// A per-gpu GPU changes its MIG layout only after it has been idle this long.
     #[arg(long, default_value = "0s")]
     idle_gap: String,
+    /// The longest booking window anyone may book or ask about (projects narrow it with maxDuration).
+    #[arg(long, default_value = "92d")]
+    max_window: String,
+    /// How far ahead a booking window may start (projects narrow it with maxAhead).
+    #[arg(long, default_value = "366d")]
+    max_ahead: String,
     /// Close a connection that has not sent a whole request head this long after opening or after its
     /// previous answer.
     #[arg(long, default_value = "10s")]
@@ -120,6 +126,14 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
     if quantum_s <= 0 || 86_400 % quantum_s != 0 {
         anyhow::bail!("--quantum: must divide a day, such as 5m, 15m or 1h");
     }
+    let bound = |flag: &str, value: &str| -> anyhow::Result<i64> {
+        let s = api::duration::parse_duration(value).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))?;
+        if !(quantum_s..=3660 * 86_400).contains(&s) {
+            anyhow::bail!("--{flag}: must be between the quantum and 3660d");
+        }
+        Ok(s)
+    };
+    let (max_window_s, max_ahead_s) = (bound("max-window", &args.max_window)?, bound("max-ahead", &args.max_ahead)?);
     let (k8s, kubernetes) = (args.kube.options()?, args.kube.config()?);
     let http = args.http_limits()?;
     tracing_subscriber::fmt()
@@ -132,7 +146,13 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
         database_url: args.database_url,
         demo: args.demo,
         catalog,
-        planner: planner::Config { quantum_s, per_gpu_idle_gap_s: idle_gap_s, ..planner::Config::default() },
+        planner: planner::Config {
+            quantum_s,
+            per_gpu_idle_gap_s: idle_gap_s,
+            max_window_s,
+            max_ahead_s,
+            ..planner::Config::default()
+        },
         clock: server::engine::Clock::System,
         k8s,
         kubernetes,

@@ -26,9 +26,12 @@ fn counts_follow_what_each_gpu_holds() {
     let r = &ix.rows[&5];
     assert_eq!((r.free.clone(), r.open.clone()), (vec![0, 1, 1], vec![1, 2, 1]));
     ix.set(5, 0, 0, 0);
-    ix.set(5, 1, 0, 0);
     let r = &ix.rows[&5];
-    assert_eq!((r.free.clone(), r.open.clone()), (vec![2, 2, 2], vec![2, 2, 2]));
+    assert_eq!((r.free.clone(), r.open.clone()), (vec![1, 2, 1], vec![1, 2, 1]));
+    // Once nothing is held in the hour its row is gone, and reads see an empty hour.
+    ix.set(5, 1, 0, 0);
+    assert!(!ix.rows.contains_key(&5));
+    assert_eq!(ix.get(5, 1), (0, 0));
     assert!(ModelIndex::new(1, [1 << 16]).is_none(), "masks wider than a cell are not indexed");
 }
 
@@ -153,6 +156,10 @@ proptest! {
             }
         }
         prop_assert!(expected.keys().all(|(row, _)| ix.rows.contains_key(row)));
+        // Only hours something is held in have a row: memory follows what is booked, and a cancellation
+        // gives its rows back.
+        let booked_rows: std::collections::BTreeSet<i64> = expected.keys().map(|(row, _)| *row).collect();
+        prop_assert_eq!(ix.rows(), booked_rows.len());
         // Loading the same bookings at once builds the same index GPU by GPU.
         let mut loaded = planner(3);
         let refused = loaded.restore_all(p.bookings().cloned());
@@ -168,4 +175,36 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_window_past_the_servers_bounds_is_refused_before_anything_is_held() {
+    let mut p = planner(2);
+    let want = Want::Shape(ShapeKey::mig(&ModelKey("H100-80GB".into()), "1g.10gb"));
+    let ask = |start: i64, end: i64| Request {
+        project: "p".into(),
+        owner: "o".into(),
+        want: want.clone(),
+        count: 1,
+        window: w(start, end),
+        mode: Mode::Reserved,
+        priority: None,
+    };
+    let now = Instant(0);
+    // Until 9999-12-30: once an index row per hour (500 years, 1.46 GB).
+    let (d, id) = p.book(&ask(0, 253_402_041_600), now);
+    assert!(id.is_none());
+    assert_eq!(d.reasons[0].code, "too-long", "{:?}", d.reasons);
+    let ahead = Config::default().max_ahead_s + H;
+    let (d, id) = p.book(&ask(ahead, ahead + H), now);
+    assert!(id.is_none());
+    assert_eq!(d.reasons[0].code, "too-far-ahead", "{:?}", d.reasons);
+    assert_eq!(p.index[&ModelKey("H100-80GB".into())].rows(), 0);
+    // The longest window allowed holds one row per hour, and gives them back when cancelled.
+    let longest = Config::default().max_window_s;
+    let (_, id) = p.book(&ask(0, longest), now);
+    let id = id.expect("the longest window books");
+    assert_eq!(p.index[&ModelKey("H100-80GB".into())].rows() as i64, longest / H);
+    p.cancel(id, now).unwrap();
+    assert_eq!(p.index[&ModelKey("H100-80GB".into())].rows(), 0);
 }
