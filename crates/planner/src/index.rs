@@ -103,7 +103,8 @@ impl ModelIndex {
         }
     }
 
-    /// How many hour rows the index holds (for tests and memory figures).
+    /// How many hour rows the index holds.
+    #[cfg(test)]
     pub(crate) fn rows(&self) -> usize {
         self.rows.len()
     }

@@ -16,7 +16,7 @@ mod resolve;
 use kube_cel::cel;
 use model::DeviceView;
 
-pub use resolve::{Resolved, resolve_size};
+pub use resolve::{CEL_STACK, Resolved, resolve_size};
 
 /// Kubernetes' limit on a selector expression's length (`CELSelectorExpressionMaxLength`, 10 Ki).
 pub const MAX_LENGTH: usize = 10 * 1024;

@@ -9,6 +9,7 @@ pub mod kubernetes;
 pub mod metrics;
 pub mod routes;
 pub mod serve;
+pub mod sessions;
 
 pub use routes::{AppState, app, openapi};
 pub use serve::{Running, ServeConfig, ServeError, start};

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 
 use api::rest::BookingView;
 
-use super::book::placement;
+use super::form::placement;
 use super::layout::{Nav, badge, page};
 use super::session::{CsrfOnly, Posted, Session};
 use super::time::span;

@@ -8,9 +8,10 @@ use jiff::civil::Date;
 use maud::{Markup, html};
 use model::{Instant, Mode, Window};
 
-use super::book::{BookForm, form_panel};
+use super::form::{BookForm, form_panel};
+use super::http::url_encode;
 use super::layout::{Nav, page};
-use super::session::{Session, url_encode};
+use super::session::Session;
 use super::tiers::{Tier, projects, tiers};
 use crate::error::AppError;
 use crate::routes::AppState;

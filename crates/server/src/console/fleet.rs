@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use model::{Instant, Reconfiguration, Slot, Window};
 
-use super::layout::{Nav, page};
-use super::session::{Session, forbidden};
+use super::layout::{Nav, forbidden, page};
+use super::session::Session;
 use super::svg::{Scale, axis, now_line};
 use crate::routes::AppState;
 

@@ -1,5 +1,7 @@
 //! The page shell every console page shares: header, navigation, who is signed in, and the assets.
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::session::Session;
@@ -89,4 +91,10 @@ pub(crate) fn badge(verdict: &str) -> Markup {
         _ => "bad",
     };
     html! { span class=(format!("badge {class}")) { (verdict.replace('-', " ")) } }
+}
+
+/// A page the signed-in user may not see.
+pub(crate) fn forbidden(session: &Session, nav: Nav, what: &str) -> Response {
+    let body = html! { main { h1 { "Not for your role" } p { (what) } } };
+    (StatusCode::FORBIDDEN, page(session, nav, "Not allowed", body)).into_response()
 }

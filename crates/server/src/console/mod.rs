@@ -6,9 +6,12 @@ mod book;
 mod bookings;
 mod calendar;
 mod fleet;
+mod form;
+mod http;
 mod layout;
 mod projects;
 mod session;
+mod sign_in;
 mod svg;
 mod tiers;
 mod time;
@@ -23,15 +26,13 @@ use maud::html;
 use crate::error::AppError;
 use crate::routes::AppState;
 
-pub use session::Sessions;
-
 /// The console's routes, under `/console`, and `/` leading there.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/console", get(calendar::page_handler))
-        .route("/console/sign-in", get(session::sign_in_page).post(session::sign_in))
-        .route("/console/sign-out", post(session::sign_out))
+        .route("/console/sign-in", get(sign_in::sign_in_page).post(sign_in::sign_in))
+        .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/verdict", post(book::verdict))
         .route("/console/book", post(book::book))
         .route("/console/bookings", get(bookings::list))
@@ -64,7 +65,7 @@ pub(crate) fn error_page(s: &session::Session, nav: layout::Nav, e: &AppError) -
         main {
             h1 { "Something went wrong" }
             p role="alert" { (e.body.message) }
-            (book::reasons(&e.body.reasons))
+            (form::reasons(&e.body.reasons))
             p { a href="/console" { "Back to the calendar" } }
         }
     };

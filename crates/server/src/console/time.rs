@@ -15,7 +15,7 @@ pub(crate) struct Tz {
 
 impl Tz {
     pub(crate) fn from_headers(headers: &HeaderMap) -> Tz {
-        let name = super::session::cookie(headers, "tz").map(percent_decode);
+        let name = super::http::cookie(headers, "tz").map(percent_decode);
         name.and_then(|n| TimeZone::get(&n).ok().map(|zone| Tz { name: n, zone }))
             .unwrap_or_else(|| Tz { name: "UTC".into(), zone: TimeZone::UTC })
     }

@@ -34,7 +34,7 @@ pub struct AppState {
     /// How Kubernetes objects are rendered (also for the reconciler, when one runs).
     pub k8s: Arc<k8s::Options>,
     /// The console's sessions (in memory).
-    pub sessions: crate::console::Sessions,
+    pub sessions: crate::sessions::Sessions,
 }
 
 #[derive(OpenApi)]
