@@ -9,7 +9,8 @@
 //! "not before" the free days), or, for a project whose one-GPU quota is held on days 81 to 85, a 1g.10gb
 //! on those days (refused on quota; "not before" day 85).
 //! Memory per booking comes from a counting allocator around loading the calendar (`Planner::restore_all`,
-//! as the server loads its database).
+//! as the server loads its database). The console calendar's query is timed too: a week of hourly
+//! availability cells of a 1g.10gb, each counted up to 50 (`Planner::availability_slots_up_to`).
 
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -199,6 +200,29 @@ struct Row {
     refused: (f64, f64, usize),
     /// p50 and p99 per kind of refusal: whole GPU, 3g slice, quota.
     by_kind: [(f64, f64, usize); 3],
+    /// The console's calendar: one week of hourly availability of a 1g.10gb, counted up to 50, in ms, for a
+    /// busy week (days 10 to 17), the week the busy days end (77 to 84) and a free week (81 to 88); and the
+    /// cells of the free week summed.
+    calendar: [f64; 3],
+    free_cells: u32,
+}
+
+/// Milliseconds for the console calendar's week of hourly cells (the median of three runs), and the cells.
+fn calendar_week(planner: &Planner, now: Instant, from_day: i64) -> (f64, u32) {
+    let want = Want::Shape(ShapeKey::mig(&ModelKey("H100-80GB".into()), "1g.10gb"));
+    let week = Window::new(Instant(T0 + from_day * DAY), Instant(T0 + (from_day + 7) * DAY)).unwrap();
+    let mut runs = Vec::new();
+    let mut cells = 0;
+    for _ in 0..3 {
+        let t = Clock::now();
+        let slots = planner
+            .availability_slots_up_to("bench", &want, week, (3600, 50), Mode::Reserved, now)
+            .expect("a valid query");
+        runs.push(t.elapsed().as_secs_f64() * 1e3);
+        cells = slots.iter().map(|(_, n)| n).sum();
+    }
+    runs.sort_by(f64::total_cmp);
+    (runs[1], cells)
 }
 
 fn measure(gpus: u32, samples: usize) -> Row {
@@ -254,7 +278,20 @@ fn measure(gpus: u32, samples: usize) -> Row {
         if v.is_empty() { (f64::NAN, f64::NAN, 0) } else { (percentile(&v, 0.5), percentile(&v, 0.99), v.len()) }
     };
     let by_kind = by_kind.map(stats);
-    Row { gpus, bookings, bytes_per_booking, load_s, fits: stats(fits), refused: stats(refused), by_kind }
+    let (busy, _) = calendar_week(&planner, now, 10);
+    let (edge, _) = calendar_week(&planner, now, 77);
+    let (free, free_cells) = calendar_week(&planner, now, 81);
+    Row {
+        gpus,
+        bookings,
+        bytes_per_booking,
+        load_s,
+        fits: stats(fits),
+        refused: stats(refused),
+        by_kind,
+        calendar: [busy, edge, free],
+        free_cells,
+    }
 }
 
 fn main() {
@@ -291,5 +328,14 @@ fn main() {
         for (kind, (p50, p99, n)) in ["whole GPU 48 h", "3g.40gb 4 h", "quota"].iter().zip(r.by_kind) {
             eprintln!("  refused, {kind}: p50 {p50:.0} µs, p99 {p99:.0} µs ({n})");
         }
+    }
+    println!();
+    println!(
+        "| GPUs | calendar week, busy ms | calendar week, busy days end ms | calendar week, free ms | free week cells |"
+    );
+    println!("|---|---|---|---|---|");
+    for r in &rows {
+        let [busy, edge, free] = r.calendar;
+        println!("| {} | {busy:.1} | {edge:.1} | {free:.1} | {} |", r.gpus, r.free_cells);
     }
 }

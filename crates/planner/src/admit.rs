@@ -1,6 +1,8 @@
 //! Admission: a request in, a decision out. Devices are placed one at a time on a tentative overlay, so
 //! booking k devices succeeds exactly when the first k single-device steps do; availability counts the same
-//! steps (invariant 4 by construction).
+//! steps (invariant 4 by construction). Each step treats the overlay as committed (the request's earlier
+//! devices and moved devices may move again, reclaim counts the decision's own quota changes), so booking
+//! the devices one by one gets the same answers.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,6 +54,51 @@ pub(crate) struct Work {
     pub(crate) devices: Vec<Device>,
     pub(crate) borrowing: bool,
     pub(crate) layout_changes: u32,
+}
+
+impl Work {
+    /// Takes a device off the overlay so it can be placed again, and returns its reservation: one this decision
+    /// added (a device of the request, or one it moved already) leaves `added`; a committed one joins
+    /// `removed`. `None` when the overlay has no such device.
+    pub(crate) fn lift(&mut self, planner: &Planner, booking: BookingId, device: u16) -> Option<(usize, Res)> {
+        if let Some(at) = self.added.iter().position(|(_, r)| r.booking == booking && r.device == device) {
+            return Some(self.added.remove(at));
+        }
+        let d = planner.bookings.get(&booking)?.devices.get(usize::from(device))?;
+        let g = planner.by_id[&d.gpu];
+        let res = planner.gpus[g].reservations().iter().find(|r| r.booking == booking && r.device == device)?;
+        self.removed.insert((booking, device)).then(|| (g, res.clone()))
+    }
+
+    /// Places a lifted device at `res` on GPU `g`: a device of the request changes where it goes; a committed
+    /// one is moved (one move per device, however often it moves), or, back where it is committed, not moved.
+    pub(crate) fn put(&mut self, planner: &Planner, g: usize, res: Res) {
+        let to = Device { gpu: planner.gpus[g].gpu.id.clone(), shape: planner.slot_shape(g, res.slot), slot: res.slot };
+        let (booking, device) = (res.booking, res.device);
+        if booking == NEW {
+            self.devices[usize::from(device)] = to;
+            self.added.push((g, res));
+            return;
+        }
+        self.moves.retain(|m| (m.booking, m.device) != (booking, device));
+        let committed = &planner.bookings[&booking].devices[usize::from(device)];
+        if committed.gpu == to.gpu && committed.slot == to.slot {
+            self.removed.remove(&(booking, device));
+        } else {
+            self.added.push((g, res));
+            self.moves.push(Move { booking, device, to });
+        }
+    }
+
+    /// The shape of a device in the overlay: the request's own, or a committed booking's.
+    pub(crate) fn shape_of<'p>(&self, planner: &'p Planner, booking: BookingId, device: u16) -> Option<&'p Shape> {
+        let key = if booking == NEW {
+            &self.devices.get(usize::from(device))?.shape
+        } else {
+            &planner.bookings.get(&booking)?.devices.get(usize::from(device))?.shape
+        };
+        planner.shapes.get(key)
+    }
 }
 
 /// The best slot found for a device: GPU index, reservation, and whether it changes a per-gpu layout.

@@ -12,14 +12,17 @@ pub const MAX_COUNTED: u32 = 1024;
 
 impl Planner {
     /// How many devices of what `req` asks for (its count aside) could be booked for its whole window:
-    /// booking that many succeeds and one more fails (PRODUCT.md invariant 4), because both take the same
-    /// single-device steps.
+    /// booking that many succeeds and one more fails (PRODUCT.md invariant 4), at once or one device at a
+    /// time, because all take the same single-device steps and each step on the overlay decides what it
+    /// would once the earlier devices were booked (`docs/design/0001-planner.md`). Counted no further than
+    /// the project's maximum devices per request.
     pub fn availability(&self, req: &Request, now: Instant) -> Result<u32, Vec<Reason>> {
         self.availability_up_to(req, now, MAX_COUNTED)
     }
 
     /// [`Self::availability`], counting no further than `cap` (a calendar that shows "50+" need not count
-    /// a thousand free slices).
+    /// a thousand free slices): at most `cap` + 1 single-device steps, each bounded as admitting one device
+    /// is.
     pub fn availability_up_to(&self, req: &Request, now: Instant, cap: u32) -> Result<u32, Vec<Reason>> {
         let ctx = self.context(&Request { count: 1, ..req.clone() }, now)?;
         let cap = self.defs.projects[&req.project].limits.max_devices.unwrap_or(MAX_COUNTED).min(MAX_COUNTED).min(cap);

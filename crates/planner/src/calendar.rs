@@ -228,7 +228,7 @@ impl GpuCal {
             )
         };
         if epoch.contains(now) && members.iter().any(|r| r.window.contains(now)) {
-            let running = self.running_layout(now, gap);
+            let running = self.running_layout(now, t, gap);
             if !slots.is_subset(&running) {
                 return Err(locked("it runs a layout without that slot"));
             }
@@ -240,16 +240,17 @@ impl GpuCal {
         g.validate(&mig_layout(&slots)).map_err(|_| locked("it runs another layout"))
     }
 
-    /// The slots a per-gpu GPU runs now: its declared layout and those of the committed epoch under way.
-    pub(crate) fn running_layout(&self, now: Instant, gap: i64) -> BTreeSet<Slot> {
-        let committed: Vec<&Res> = self.res.iter().collect();
+    /// The slots a per-gpu GPU runs now: its declared layout and those of the epoch under way, on top of `t`
+    /// (what the decision under way adds and takes off counts as if committed, so a request's devices see
+    /// its earlier ones as they would once booked one by one).
+    pub(crate) fn running_layout(&self, now: Instant, t: &Tentative<'_>, gap: i64) -> BTreeSet<Slot> {
         let mut slots: BTreeSet<Slot> = match &self.gpu.layout {
             Some(l) => l.placements().iter().map(|p| Slot::Mig { profile: p.profile, start: p.start }).collect(),
             None => [Slot::Whole].into(),
         };
-        if let Some(r) = committed.iter().find(|r| r.window.contains(now)) {
-            let epoch = epoch_of(r.window, &committed, gap);
-            let used: BTreeSet<Slot> = committed.iter().filter(|x| x.window.overlaps(&epoch)).map(|x| x.slot).collect();
+        let (_, members) = self.epoch_around(Window { start: now, end: now.plus(1) }, t, gap);
+        if members.iter().any(|r| r.window.contains(now)) {
+            let used: BTreeSet<Slot> = members.iter().map(|x| x.slot).collect();
             if used.contains(&Slot::Whole) {
                 return used;
             }

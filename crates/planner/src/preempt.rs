@@ -23,12 +23,11 @@ impl Planner {
             .map(|id| &self.bookings[id])
             .filter(|b| b.holds() && b.request.mode == Mode::Opportunistic && b.id != NEW)
             .filter(|b| b.window().overlaps(&ctx.window) && !work.victims.contains(&b.id))
-            .filter(|b| !work.moves.iter().any(|m| m.booking == b.id))
             .filter(|b| b.devices.iter().any(|d| d.shape.model == shape.key.model))
             .filter_map(|b| {
                 let same_pool = self.ledger.terms(&b.request.project, &shape.key.model).map(|t| t.pool.clone()) == pool;
                 let own = b.request.project == ctx.project && b.priority < ctx.priority;
-                let share = self.dominant_share(b, ctx);
+                let share = self.dominant_share(b, ctx, work);
                 let other = b.request.project != ctx.project && same_pool && share > 0.0;
                 (own || other).then_some((b, share))
             })
@@ -44,8 +43,11 @@ impl Planner {
 
     /// The booking's project's dominant-resource share while both windows overlap, as Kueue's fair sharing
     /// computes it: for each GPU model the project has quota for (a resource), its peak usage beyond
-    /// nominal over what its cohort pool can lend of that model, per mille; the largest of these.
-    fn dominant_share(&self, b: &Booking, ctx: &Ctx) -> f64 {
+    /// nominal over what its cohort pool can lend of that model, per mille; the largest of these. Usage
+    /// counts the decision under way (its devices so far, the victims it reclaimed already): a project that
+    /// no longer borrows once one of its bookings is reclaimed has none of its others reclaimed, as when the
+    /// devices are booked one by one (invariant 4).
+    fn dominant_share(&self, b: &Booking, ctx: &Ctx, work: &Work) -> f64 {
         let Ok(overlap) =
             model::Window::new(b.window().start.max(ctx.window.start), b.window().end.min(ctx.window.end))
         else {
@@ -55,18 +57,23 @@ impl Planner {
         self.ledger
             .terms_of(project)
             .map(|(m, t)| {
-                let borrowed = (self.ledger.usage_peak(project, m, overlap) - t.nominal).max(0);
+                let borrowed = (self.ledger.usage_peak(project, m, overlap, &work.changes) - t.nominal).max(0);
                 (borrowed * 1000) as f64 / self.ledger.pool_capacity(&t.pool).max(1) as f64
             })
             .fold(0.0, f64::max)
     }
 
+    /// `work` with the victims' devices taken off, wherever the decision has them (a victim may be a
+    /// booking it moved), and their quota released.
     fn without(&self, work: &Work, victims: &[BookingId]) -> Work {
         let mut trial = work.clone();
         for v in victims {
             let b = &self.bookings[v];
             for (i, d) in b.devices.iter().enumerate() {
-                trial.removed.insert((*v, i as u16));
+                let i = i as u16;
+                trial.added.retain(|(_, r)| (r.booking, r.device) != (*v, i));
+                trial.moves.retain(|m| (m.booking, m.device) != (*v, i));
+                trial.removed.insert((*v, i));
                 trial.changes.push(self.change(b, &d.shape, -1));
             }
             trial.victims.push(*v);

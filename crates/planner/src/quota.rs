@@ -256,9 +256,14 @@ impl Ledger {
             .unwrap_or((0, w.start))
     }
 
-    /// Highest usage of a project over `w`.
-    pub(crate) fn usage_peak(&self, project: &str, model: &ModelKey, w: Window) -> i64 {
-        self.total.get(&(project.to_string(), model.clone())).map_or(0, |s| s.max_over(w))
+    /// Highest usage of a project over `w`, with the `pending` changes applied.
+    pub(crate) fn usage_peak(&self, project: &str, model: &ModelKey, w: Window, pending: &[Change]) -> i64 {
+        let key = (project.to_string(), model.clone());
+        if !pending.iter().any(|c| c.project == project && &c.model == model) {
+            return self.total.get(&key).map_or(0, |s| s.max_over(w));
+        }
+        let changes: Vec<&Change> = pending.iter().collect();
+        self.peak(&self.total, &key, w, &changes, false)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Late binding: bookings that have not started are not tied to their slot, so a device that finds no free
 //! slot may take one held by such bookings if they can all be placed again elsewhere.
 
-use model::{BookingId, Instant, Shape, Slot, Window};
+use model::{BookingId, Instant, Shape, Window};
 
 use crate::admit::{Ctx, Found, NEW, Work};
 use crate::calendar::Res;
@@ -26,23 +26,23 @@ const EXACT_DEVICES: usize = 8;
 /// ... and gives up after this many slot checks.
 const EXACT_CHECKS: usize = 20_000;
 
-/// A device to place in the exact re-arrangement: its booking and index, window, shape, and where it was
-/// (`None` for the new device).
+/// A device to place in the exact re-arrangement: its booking and index, window and shape.
 struct ToPlace<'a> {
     booking: BookingId,
     device: u16,
     window: Window,
     shape: &'a Shape,
-    was: Option<(usize, Slot)>,
 }
 
 impl Planner {
-    /// Whether a reservation may be re-placed at `now`: its booking holds, has not started, and is not the
-    /// request being decided.
-    fn movable(&self, r: &Res, work: &Work, now: Instant) -> bool {
-        r.booking != NEW
-            && !work.moves.iter().any(|m| m.booking == r.booking && m.device == r.device)
-            && self.bookings.get(&r.booking).is_some_and(|b| b.holds() && !b.started(now))
+    /// Whether a reservation may be re-placed at `now`: it has not started, and its booking holds. That
+    /// includes the request's own devices placed so far and devices this decision moved already: once
+    /// booked one by one, they would be movable bookings too (invariant 4).
+    fn movable(&self, r: &Res, now: Instant) -> bool {
+        if r.booking == NEW {
+            return r.window.start > now;
+        }
+        self.bookings.get(&r.booking).is_some_and(|b| b.holds() && !b.started(now))
     }
 
     /// Tries every slot of `shape` that only movable reservations block: frees it, takes it, and places the
@@ -74,24 +74,30 @@ impl Planner {
                 // Counting comes first: looking up whether bookings may move is the expensive part.
                 if conflicting.is_empty()
                     || conflicting.len() > MAX_MOVED
-                    || !conflicting.iter().all(|r| self.movable(r, work, now))
+                    || !conflicting.iter().all(|r| self.movable(r, now))
                 {
                     continue;
                 }
-                let blocking: Vec<(BookingId, u16)> = conflicting.iter().map(|r| (r.booking, r.device)).collect();
+                // In booking order, whether committed or on the overlay, so that a decision places them as it
+                // would once the request's earlier devices were booked (invariant 4).
+                let mut blocking: Vec<(BookingId, u16)> = conflicting.iter().map(|r| (r.booking, r.device)).collect();
+                blocking.sort();
                 tries += 1;
                 if tries > max_tries {
                     return None;
                 }
                 let mut trial = work.clone();
-                trial.removed.extend(blocking.iter().copied());
+                let Some(displaced) = blocking.iter().map(|&(b, d)| trial.lift(self, b, d)).collect::<Option<Vec<_>>>()
+                else {
+                    continue;
+                };
                 let res = Res { booking: NEW, device: trial.devices.len() as u16, window: ctx.window, slot, mask };
                 if cal.check(&res, &self.tentative(g, &trial), now, gap).is_err() {
                     continue;
                 }
                 let relayout = cal.needs_relayout(&res, &self.tentative(g, &trial), gap);
                 self.take(&mut trial, Found { gpu: g, res, relayout }, change.clone(), borrowing);
-                if self.replace_all(&blocking, &mut trial, now) {
+                if self.replace_all(&displaced, &mut trial, now) {
                     return Some(trial);
                 }
             }
@@ -115,27 +121,29 @@ impl Planner {
         if gpus.len() > EXACT_GPUS {
             return None;
         }
-        let mut movable: Vec<(BookingId, u16, Window, Slot, usize)> = Vec::new();
+        let mut movable: Vec<(BookingId, u16)> = Vec::new();
         for &g in gpus {
             let t = self.tentative(g, work);
-            for r in self.gpus[g].reservations().iter().chain(t.added.iter().copied()) {
-                let removed = work.removed.contains(&(r.booking, r.device));
-                if !removed && self.movable(r, work, now) {
-                    movable.push((r.booking, r.device, r.window, r.slot, g));
+            let removed = |r: &Res| work.removed.contains(&(r.booking, r.device));
+            for r in self.gpus[g].reservations().iter().filter(|r| !removed(r)).chain(t.added.iter().copied()) {
+                if self.movable(r, now) {
+                    movable.push((r.booking, r.device));
                 }
             }
         }
         if movable.is_empty() || movable.len() > EXACT_DEVICES {
             return None;
         }
+        // In booking order, whether committed or on the overlay (invariant 4, as in `repack`).
+        movable.sort();
         let mut trial = work.clone();
-        trial.removed.extend(movable.iter().map(|m| (m.0, m.1)));
-        // The new device first, then the longest windows: the most constrained go first.
-        let mut todo = vec![ToPlace { booking: NEW, device: 0, window: ctx.window, shape, was: None }];
-        for &(b, d, w, slot, g) in &movable {
-            let key = &self.bookings[&b].devices[usize::from(d)].shape;
-            todo.push(ToPlace { booking: b, device: d, window: w, shape: self.shapes.get(key)?, was: Some((g, slot)) });
+        let mut todo = vec![ToPlace { booking: NEW, device: trial.devices.len() as u16, window: ctx.window, shape }];
+        for &(b, d) in &movable {
+            let shape = work.shape_of(self, b, d)?;
+            let (_, was) = trial.lift(self, b, d)?;
+            todo.push(ToPlace { booking: b, device: d, window: was.window, shape });
         }
+        // The new device first, then the longest windows: the most constrained go first.
         todo[1..].sort_by_key(|x| std::cmp::Reverse(x.window.seconds()));
         let mut placed: Vec<(usize, Res)> = Vec::new();
         let mut checks = 0;
@@ -143,24 +151,15 @@ impl Planner {
             return None;
         }
         let gap = self.config.per_gpu_idle_gap_s;
-        for (x, (g, res)) in todo.iter().zip(placed) {
-            let (b, d, was) = (&x.booking, &x.device, &x.was);
-            if *b == NEW {
-                let relayout = self.gpus[g].needs_relayout(&res, &self.tentative(g, &trial), gap);
-                self.take(&mut trial, Found { gpu: g, res, relayout }, change.clone(), borrowing);
-            } else if *was != Some((g, res.slot)) {
-                let to = model::Device {
-                    gpu: self.gpus[g].gpu.id.clone(),
-                    shape: self.slot_shape(g, res.slot),
-                    slot: res.slot,
-                };
-                trial.added.push((g, res));
-                trial.moves.push(crate::verdict::Move { booking: *b, device: *d, to });
-            } else {
-                // Back where it was: undo its removal instead of recording a move.
-                trial.removed.remove(&(*b, *d));
-            }
+        let mut placed = placed.into_iter();
+        let (g, res) = placed.next()?;
+        // The others go back first, so that the new device's layout change is judged among them.
+        let others: Vec<(usize, Res)> = placed.collect();
+        for (g, res) in others {
+            trial.put(self, g, res);
         }
+        let relayout = self.gpus[g].needs_relayout(&res, &self.tentative(g, &trial), gap);
+        self.take(&mut trial, Found { gpu: g, res, relayout }, change, borrowing);
         Some(trial)
     }
 
@@ -199,20 +198,14 @@ impl Planner {
         false
     }
 
-    /// Places the displaced devices again, each in the best slot of its own shape; false if one finds none.
-    fn replace_all(&self, displaced: &[(BookingId, u16)], trial: &mut Work, now: Instant) -> bool {
-        for &(id, device) in displaced {
-            let b = &self.bookings[&id];
-            let Some(shape) = self.shapes.get(&b.devices[usize::from(device)].shape) else { return false };
-            let Some(found) = self.find_slot(shape, b.window(), id, device, trial, now) else { return false };
-            let to = model::Device {
-                gpu: self.gpus[found.gpu].gpu.id.clone(),
-                shape: shape.key.clone(),
-                slot: found.res.slot,
-            };
+    /// Places the displaced devices again, each in the best slot of its own shape, in order; false if one
+    /// finds none.
+    fn replace_all(&self, displaced: &[(usize, Res)], trial: &mut Work, now: Instant) -> bool {
+        for (_, r) in displaced {
+            let Some(shape) = trial.shape_of(self, r.booking, r.device) else { return false };
+            let Some(found) = self.find_slot(shape, r.window, r.booking, r.device, trial, now) else { return false };
             trial.layout_changes += u32::from(found.relayout);
-            trial.added.push((found.gpu, found.res));
-            trial.moves.push(crate::verdict::Move { booking: id, device, to });
+            trial.put(self, found.gpu, found.res);
         }
         true
     }

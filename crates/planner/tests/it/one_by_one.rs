@@ -7,6 +7,7 @@
 //! brute-force oracle.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use model::{
     BookingId, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Project, Quota,
@@ -37,8 +38,9 @@ struct Spec {
 #[derive(Clone, Debug)]
 struct Ask {
     project: usize,
-    /// A shape (index into the fleet's shapes) or a size.
-    want: Result<usize, usize>,
+    /// A shape (of the model of the fleet's GPU at the first index, the second indexing its shapes) or a
+    /// size.
+    want: Result<(usize, usize), usize>,
     count: u32,
     /// Quarter hours after now.
     start_q: i64,
@@ -59,9 +61,12 @@ fn spec() -> impl Strategy<Value = Spec> {
     (model, mode, layout).prop_map(|(model, mode, layout)| Spec { model, mode, layout })
 }
 
-fn ask() -> impl Strategy<Value = Ask> {
-    let want = prop_oneof![4 => (0..64usize).prop_map(Ok), 1 => (0..SIZES.len()).prop_map(Err)];
-    (0..2usize, want, 1..4u32, prop_oneof![1 => Just(0i64), 3 => 0..24i64], 1..17i64, any::<bool>()).prop_map(
+/// `lender`: the project that mostly books (the other one mostly asks), opportunistic with odds `opp` in 4.
+fn ask(lender: usize, opp: u32) -> impl Strategy<Value = Ask> {
+    let want = prop_oneof![4 => (0..4usize, 0..16usize).prop_map(Ok), 1 => (0..SIZES.len()).prop_map(Err)];
+    let project = prop_oneof![3 => Just(lender), 1 => Just(1 - lender)];
+    let opportunistic = prop::bool::weighted(f64::from(opp) / 4.0);
+    (project, want, 1..5u32, prop_oneof![1 => Just(0i64), 3 => 0..12i64], 1..17i64, opportunistic).prop_map(
         |(project, want, count, start_q, len_q, opportunistic)| Ask {
             project,
             want,
@@ -74,8 +79,18 @@ fn ask() -> impl Strategy<Value = Ask> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![5 => ask().prop_map(Op::Book), 1 => (0..16usize).prop_map(Op::Cancel)]
+    prop_oneof![5 => ask(1, 3).prop_map(Op::Book), 1 => (0..16usize).prop_map(Op::Cancel)]
 }
+
+/// The built-in catalog and the default sizes, made once: reading the catalog and compiling the sizes' CEL
+/// take longer than a case.
+static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::builtin);
+static SIZE_DEFS: LazyLock<BTreeMap<String, model::Size>> = LazyLock::new(|| {
+    model::size::DEFAULT_SIZES
+        .iter()
+        .map(|(name, _, sel)| (name.to_string(), selector::resolve_size(name, None, sel, &CATALOG).unwrap().size))
+        .collect()
+});
 
 /// Per project and model: nominal and borrowing limit, in halves of a GPU.
 type Terms = Vec<(u32, Option<u32>)>;
@@ -115,9 +130,7 @@ fn definitions(catalog: &Catalog, specs: &[Spec], terms: &Terms) -> Definitions 
         .collect();
     let mut defs =
         Definitions { fleet: Fleet::new(vec![Node { name: "n".into(), gpus }]).unwrap(), ..Definitions::default() };
-    for (name, _, sel) in model::size::DEFAULT_SIZES {
-        defs.sizes.insert(name.to_string(), selector::resolve_size(name, None, sel, catalog).unwrap().size);
-    }
+    defs.sizes = SIZE_DEFS.clone();
     defs.cohorts.insert("c".into(), Cohort { name: "c".into(), parent: None });
     for p in 0..2 {
         let name = format!("p{p}");
@@ -151,13 +164,15 @@ fn definitions(catalog: &Catalog, specs: &[Spec], terms: &Terms) -> Definitions 
     defs
 }
 
-/// The fleet's shapes, without the media-extension variants.
-fn shapes(planner: &Planner) -> Vec<ShapeKey> {
+/// The shapes of the model of the fleet's `i`-th GPU (wrapping around), without the media-extension variants.
+fn shapes(planner: &Planner, i: usize) -> Vec<ShapeKey> {
+    let gpus: Vec<&Gpu> = planner.definitions().fleet.gpus().collect();
+    let model = &gpus[i % gpus.len()].model;
     let mut keys: Vec<ShapeKey> = planner
         .catalog()
         .shapes()
         .into_iter()
-        .filter(|s| planner.definitions().fleet.gpus().any(|g| g.model == s.key.model))
+        .filter(|s| &s.key.model == model)
         .filter(|s| s.key.profile.as_deref().is_none_or(|p| !p.contains('+') && !p.ends_with("-me")))
         .map(|s| s.key)
         .collect();
@@ -168,8 +183,8 @@ fn shapes(planner: &Planner) -> Vec<ShapeKey> {
 fn request(planner: &Planner, ask: &Ask, count: u32) -> Request {
     let start = Instant(NOW + ask.start_q * QUARTER);
     let want = match ask.want {
-        Ok(s) => {
-            let all = shapes(planner);
+        Ok((g, s)) => {
+            let all = shapes(planner, g);
             Want::Shape(all[s % all.len()].clone())
         }
         Err(s) => Want::Size(SIZES[s].into()),
@@ -189,19 +204,19 @@ fn request(planner: &Planner, ask: &Ask, count: u32) -> Request {
 const QUOTA: [&str; 4] = ["no-quota", "exceeds-nominal", "exceeds-borrowing-limit", "cohort-exhausted"];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn available_k_means_k_book_one_by_one_and_no_more(
         specs in prop::collection::vec(spec(), 1..4),
         terms in terms(),
-        ops in prop::collection::vec(op(), 0..10),
-        probe in ask(),
+        ops in prop::collection::vec(op(), 0..12),
+        probe in ask(0, 1),
         gap in prop_oneof![3 => Just(0i64), 1 => Just(1800i64)],
     ) {
-        let catalog = Catalog::builtin();
+        let catalog = &*CATALOG;
         let config = Config { per_gpu_idle_gap_s: gap, search_not_before: false, ..Config::default() };
-        let mut planner = Planner::new(catalog.clone(), definitions(&catalog, &specs, &terms), config);
+        let mut planner = Planner::new(catalog.clone(), definitions(catalog, &specs, &terms), config);
         let now = Instant(NOW);
         for op in &ops {
             match op {
@@ -248,7 +263,7 @@ proptest! {
         let started = seq.bookings().any(|b| b.holds() && b.started(now)) || one.window.start <= now;
         let on_quota = last.reasons.iter().any(|r| QUOTA.contains(&r.code));
         if gap == 0 && model_gpus <= 2 && devices < 5 && !started && !on_quota {
-            let exists = arrangement_exists(&seq, &catalog, shape, one.window, 200_000);
+            let exists = arrangement_exists(&seq, catalog, shape, one.window, 200_000);
             prop_assert_ne!(exists, Some(true), "refused {} for {:?}, but an arrangement exists", shape, one.window);
         }
     }
