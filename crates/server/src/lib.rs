@@ -1,6 +1,8 @@
 //! gpubook's service: the engine that decides and persists bookings one writer at a time, the REST API
 //! and web console over it, authentication and authorisation, and metrics. `gpubook serve` is [`serve::start`].
 
+pub mod app;
+pub mod app_state;
 pub mod auth;
 pub mod console;
 pub mod engine;
@@ -11,5 +13,7 @@ pub mod routes;
 pub mod serve;
 pub mod sessions;
 
-pub use routes::{AppState, app, openapi};
+pub use app::app;
+pub use app_state::AppState;
+pub use routes::openapi;
 pub use serve::{Running, ServeConfig, ServeError, start};

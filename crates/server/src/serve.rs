@@ -9,11 +9,12 @@ use std::sync::Arc;
 use model::Catalog;
 use store::Store;
 
+use crate::app::app;
+use crate::app_state::AppState;
 use crate::auth::{Principal, Role, Tokens, principal_of};
 use crate::engine::state::State;
 use crate::engine::{Clock, Engine, tokens::issue};
 use crate::metrics::Metrics;
-use crate::routes::{AppState, app};
 
 mod listener;
 

@@ -12,9 +12,9 @@ use super::calendar::{CalQuery, calendar, render};
 use super::form::{BookForm, placement, reasons};
 use super::layout::badge;
 use super::session::{Posted, Session};
+use crate::app_state::AppState;
 use crate::engine::book::Booked;
 use crate::error::AppError;
-use crate::routes::AppState;
 
 /// `POST /console/verdict`: what booking the form would decide, as a fragment.
 pub(crate) async fn verdict(State(st): State<AppState>, Posted(s, f): Posted<BookForm>) -> Response {

@@ -11,8 +11,8 @@ use super::form::placement;
 use super::layout::{Nav, badge, page};
 use super::session::{CsrfOnly, Posted, Session};
 use super::time::span;
+use crate::app_state::AppState;
 use crate::engine::book::parse_id;
-use crate::routes::AppState;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct ListQuery {

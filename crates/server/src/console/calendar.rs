@@ -13,8 +13,8 @@ use super::http::url_encode;
 use super::layout::{Nav, page};
 use super::session::Session;
 use super::tiers::{Tier, projects, tiers};
+use crate::app_state::AppState;
 use crate::error::AppError;
-use crate::routes::AppState;
 
 /// Cells count free devices up to this many and show more as "50+": counting every free slice of a large
 /// fleet for every hour of a week would make the page slow for no use.

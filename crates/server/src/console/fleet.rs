@@ -11,7 +11,7 @@ use model::{Instant, Reconfiguration, Slot, Window};
 use super::layout::{Nav, forbidden, page};
 use super::session::Session;
 use super::svg::{Scale, axis, now_line};
-use crate::routes::AppState;
+use crate::app_state::AppState;
 
 /// Hours of timeline shown from the start of the current hour.
 const HOURS: i64 = 48;

@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
 
+use crate::app_state::AppState;
 use crate::error::AppError;
-use crate::routes::AppState;
 
 /// The console's routes, under `/console`, and `/` leading there.
 pub fn router() -> Router<AppState> {

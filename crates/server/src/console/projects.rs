@@ -13,7 +13,7 @@ use super::session::Session;
 use super::svg::{Scale, step_chart};
 use super::tiers::projects;
 use super::usage::{hourly, range};
-use crate::routes::AppState;
+use crate::app_state::AppState;
 
 /// One project's quota of one model, in GPUs.
 struct QuotaUse {

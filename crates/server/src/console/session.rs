@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::http::{cookie, url_encode};
 use super::time::Tz;
+use crate::app_state::AppState;
 use crate::auth::Principal;
-use crate::routes::AppState;
 
 /// The session cookie.
 pub(crate) const COOKIE: &str = "gpubook_session";

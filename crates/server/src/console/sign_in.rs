@@ -11,7 +11,7 @@ use maud::html;
 use super::http::cookie;
 use super::layout::page_bare;
 use super::session::{COOKIE, CsrfOnly, Posted};
-use crate::routes::AppState;
+use crate::app_state::AppState;
 use crate::sessions::{MAX_AGE, random_hex};
 
 /// The sign-in form's double-submit value.

@@ -11,7 +11,7 @@ use model::{Booking, Instant, ModelKey, Window};
 use super::layout::{Nav, page};
 use super::session::Session;
 use super::svg::{Scale, step_chart};
-use crate::routes::AppState;
+use crate::app_state::AppState;
 
 /// Days before and after now that the charts cover.
 pub(crate) const DAYS_BEFORE: i64 = 3;

@@ -16,7 +16,7 @@ const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";
 
-pub(super) async fn security(req: Request, next: Next) -> Response {
+pub(crate) async fn security(req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();

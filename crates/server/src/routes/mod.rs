@@ -9,33 +9,15 @@ mod headers;
 mod ops;
 mod tokens;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Tokens;
-use crate::engine::Engine;
-use crate::metrics::Metrics;
+use crate::app_state::AppState;
 
 pub use extract::Auth;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub engine: Engine,
-    pub tokens: Tokens,
-    pub metrics: Arc<Metrics>,
-    pub store: store::Store,
-    pub catalog: Arc<model::Catalog>,
-    /// How Kubernetes objects are rendered (also for the reconciler, when one runs).
-    pub k8s: Arc<k8s::Options>,
-    /// The console's sessions (in memory).
-    pub sessions: crate::sessions::Sessions,
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -78,8 +60,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cluster::objects))
 }
 
-/// The whole service: `/api/v1`, its OpenAPI document and docs page, the console, `/healthz` and `/metrics`.
-pub fn app(state: AppState) -> Router {
+pub(crate) use headers::security as security_headers;
+
+/// `/api/v1`, its OpenAPI document and docs page, `/healthz`, `/readyz` and `/metrics`; [`crate::app()`]
+/// adds the console and the security headers.
+pub(crate) fn service() -> Router<AppState> {
     let (api, mut spec) = api_router().split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").into();
     let api = api.fallback(ops::no_route).layer(axum::middleware::map_response(json_errors));
@@ -89,9 +74,6 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(ops::healthz))
         .route("/readyz", axum::routing::get(ops::readyz))
         .route("/metrics", axum::routing::get(ops::metrics))
-        .merge(crate::console::router())
-        .layer(axum::middleware::from_fn(headers::security))
-        .with_state(state)
 }
 
 /// Every error of `/api/v1` is answered in the error format. gpubook's extractors already answer so; this
