@@ -73,7 +73,7 @@ pub(crate) async fn book(State(st): State<AppState>, Posted(s, f): Posted<BookFo
         Err(e) => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e)),
         Ok(req) => {
             let who = s.who.clone();
-            st.engine.write(move |state, now| state.book(&who, &req, None, now)).await
+            st.engine.book(who, req, None).await
         }
     };
     let e = match outcome {

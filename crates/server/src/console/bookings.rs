@@ -126,7 +126,7 @@ pub(crate) async fn cancel(
         return super::error_page(&s, Nav::Bookings, &crate::error::AppError::not_found(format!("no booking {id}")));
     };
     let who = s.who.clone();
-    match st.engine.write(move |state, now| state.cancel(&who, bid, now)).await {
+    match st.engine.cancel(who, bid).await {
         Ok(v) => Redirect::to(&format!("/console/bookings?cancelled={}", v.id)).into_response(),
         Err(e) => super::error_page(&s, Nav::Bookings, &e),
     }

@@ -1,7 +1,9 @@
 //! The engine: the one writer. Requests queue up; each turn of the loop takes what is queued and, in order,
 //! (1) snapshots the clock, (2) decides each write against the in-memory state, (3) persists all their
-//! changes in one transaction and (4) answers them — only after the commit, so a 201 means durable. Reads
-//! run between writes and see only committed state. Deciding one request at a time is what makes
+//! changes in one transaction and (4) answers them — only after the commit, so a 201 means durable. A write
+//! is one of the closed set of [`command::Write`]s, decided in one `match`; each has a typed answer and an
+//! [`Engine`] method that sends it (`book`, `cancel`, `apply`, `create_token`, `revoke_token`). Reads are
+//! closures over `&State`, which cannot change it; they run between writes and see only committed state. Deciding one request at a time is what makes
 //! overbooking impossible; committing many at once (group commit) is what makes it fast.
 //!
 //! When a commit fails nothing of the batch is acknowledged (every request of it gets a 503), the in-memory
@@ -13,6 +15,7 @@
 
 pub mod apply;
 pub mod book;
+pub mod command;
 pub mod state;
 pub mod tokens;
 
@@ -24,7 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 use model::Instant;
 use store::{Batch, Store};
 
+use crate::auth::{Principal, Tokens};
 use crate::error::AppError;
+use command::{Answer, Reply, TokenEntry, Write};
 use state::State;
 
 /// At most this many requests are decided and committed together.
@@ -99,13 +104,10 @@ impl Health {
 }
 
 type Read = Box<dyn FnOnce(&State, Instant) + Send>;
-/// A write decides against the state and returns what to persist and how to answer once it is persisted.
-type Write = Box<dyn FnOnce(&mut State, Instant) -> (Batch, Answer) + Send>;
-type Answer = Box<dyn FnOnce(Result<(), AppError>) + Send>;
 
 enum Op {
     Read(Read),
-    Write(Write),
+    Write(Box<Write>),
 }
 
 /// A handle to the engine, cloned into every request handler.
@@ -143,22 +145,45 @@ impl Engine {
         wait.await.map_err(|_| self.health.refusal())
     }
 
-    /// Runs `f`, persists the batch it returns and only then gives its answer.
-    pub async fn write<T: Send + 'static>(
+    /// Books (or replays the answer to an earlier request with the same idempotency key).
+    pub async fn book(
         &self,
-        f: impl FnOnce(&mut State, Instant) -> Result<(T, Batch), AppError> + Send + 'static,
-    ) -> Result<T, AppError> {
-        let (done, wait) = oneshot::channel::<Result<T, AppError>>();
-        let op = Op::Write(Box::new(move |s, now| match f(s, now) {
-            Ok((value, batch)) => {
-                let answer: Answer = Box::new(move |committed| {
-                    let _ = done.send(committed.map(|()| value));
-                });
-                (batch, answer)
-            }
-            Err(e) => (Batch::default(), Box::new(move |_| drop(done.send(Err(e))))),
-        }));
-        self.tx.send(op).map_err(|_| self.health.refusal())?;
+        who: Principal,
+        request: api::rest::BookingRequest,
+        key: Option<String>,
+    ) -> Result<book::Booked, AppError> {
+        self.write(|reply| Write::Book { who, request, key, reply }).await
+    }
+
+    pub async fn cancel(&self, who: Principal, id: model::BookingId) -> Result<api::rest::BookingView, AppError> {
+        self.write(|reply| Write::Cancel { who, id, reply }).await
+    }
+
+    pub async fn apply(
+        &self,
+        who: Principal,
+        request: apply::ApplyRequest,
+        tokens: Tokens,
+    ) -> Result<apply::Applied, AppError> {
+        self.write(|reply| Write::Apply { who, request, tokens, reply }).await
+    }
+
+    pub async fn create_token(
+        &self,
+        who: Principal,
+        request: api::rest::TokenRequest,
+    ) -> Result<(api::rest::TokenCreated, TokenEntry), AppError> {
+        self.write(|reply| Write::CreateToken { who, request, reply }).await
+    }
+
+    pub async fn revoke_token(&self, who: Principal, id: String, tokens: Tokens) -> Result<(), AppError> {
+        self.write(|reply| Write::RevokeToken { who, id, tokens, reply }).await
+    }
+
+    /// Queues a write, and waits for its answer: given once its batch is committed.
+    async fn write<T>(&self, make: impl FnOnce(Reply<T>) -> Write) -> Result<T, AppError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx.send(Op::Write(Box::new(make(reply)))).map_err(|_| self.health.refusal())?;
         wait.await.map_err(|_| self.health.refusal())?
     }
 }
@@ -211,9 +236,9 @@ async fn run(
                     f(&current, now);
                 }
                 Op::Write(_) if health.is_fenced() => {}
-                Op::Write(f) => {
+                Op::Write(w) => {
                     let started = std::time::Instant::now();
-                    let (b, answer) = f(&mut current, now);
+                    let (b, answer) = w.decide(&mut current, now);
                     metrics.decide.observe(started.elapsed());
                     batch.append(b);
                     answers.push(answer);

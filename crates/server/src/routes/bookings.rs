@@ -47,7 +47,7 @@ pub(super) async fn create(
             _ => return Err(AppError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
         },
     };
-    let booked = s.engine.write(move |state, now| state.book(&who, &body, key.as_deref(), now)).await?;
+    let booked = s.engine.book(who, body, key).await?;
     Ok(match booked {
         Booked::Created(created) => (StatusCode::CREATED, axum::Json(created)).into_response(),
         Booked::Replayed { status, body } => {
@@ -122,6 +122,6 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
 ) -> Result<axum::Json<BookingView>, AppError> {
     let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
-    let view = s.engine.write(move |state, now| state.cancel(&who, id, now)).await?;
+    let view = s.engine.cancel(who, id).await?;
     Ok(axum::Json(view))
 }

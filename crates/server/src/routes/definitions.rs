@@ -35,7 +35,7 @@ async fn change(
 ) -> Result<axum::Json<ApplyResult>, AppError> {
     let req = ApplyRequest { docs, scope, dry_run: q.dry_run, force: q.force };
     let tokens = s.tokens.clone();
-    let applied = s.engine.write(move |state, now| state.apply(&who, req, &tokens, now)).await?;
+    let applied = s.engine.apply(who, req, tokens).await?;
     // Tokens of deleted projects stop working once the deletion is durable.
     for id in &applied.revoked {
         s.tokens.remove_id(id);

@@ -18,10 +18,7 @@ pub(super) async fn create(
     Auth(who): Auth,
     Body(req): Body<TokenRequest>,
 ) -> Result<(StatusCode, axum::Json<TokenCreated>), AppError> {
-    let (created, (hash, principal)) = s
-        .engine
-        .write(move |state, now| state.create_token(&who, &req, now).map(|(c, batch, entry)| ((c, entry), batch)))
-        .await?;
+    let (created, (hash, principal)) = s.engine.create_token(who, req).await?;
     // The token works from here on: its row is committed.
     s.tokens.insert(hash, principal);
     Ok((StatusCode::CREATED, axum::Json(created)))
@@ -37,8 +34,7 @@ pub(super) async fn revoke(
     Auth(who): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let (target, tokens) = (id.clone(), s.tokens.clone());
-    s.engine.write(move |state, now| state.revoke_token(&who, &target, &tokens, now).map(|b| ((), b))).await?;
+    s.engine.revoke_token(who, id.clone(), s.tokens.clone()).await?;
     // It stops working once its deletion is durable.
     s.tokens.remove_id(&id);
     Ok(StatusCode::NO_CONTENT)

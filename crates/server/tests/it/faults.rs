@@ -107,15 +107,19 @@ fn a_window_to_the_end_of_time_is_refused_at_once() {
     let h = Harness::start("sqlite");
     // team-b sets no maxDuration: the server's own bound applies.
     let bob = h.token("bob", "member", &["team-b"]);
-    let ask = serde_json::json!({"project": "team-b", "size": "gpu-tiny", "start": at(1.0), "end": "9999-12-30T00:00:00Z"});
+    let ask =
+        serde_json::json!({"project": "team-b", "size": "gpu-tiny", "start": at(1.0), "end": "9999-12-30T00:00:00Z"});
     let (status, body) = bob.post("/bookings", &ask);
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["reasons"][0]["code"], "too-long", "{body}");
     let (status, body) =
         bob.get(&format!("/availability?project=team-b&size=gpu-tiny&start={}&end=9999-12-30T00:00:00Z", at(1.0)));
     assert!(status >= 400, "availability over 8,000 years: {status} {body}");
-    let (status, body) = bob.post("/bookings", &serde_json::json!({"project": "team-b", "size": "gpu-tiny",
-        "start": "2026-11-23T09:00:00.999999Z", "end": at(3.0)}));
+    let (status, body) = bob.post(
+        "/bookings",
+        &serde_json::json!({"project": "team-b", "size": "gpu-tiny",
+        "start": "2026-11-23T09:00:00.999999Z", "end": at(3.0)}),
+    );
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("fraction"), "{body}");
 }
