@@ -12,62 +12,22 @@
 use std::time::Instant as Clock;
 
 use model::{
-    Booking, BookingId, Catalog, Definitions, Device, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node,
-    Project, Quota, Reconfiguration, Request, ShapeKey, Slices, Slot, Want, Window,
+    Booking, BookingId, Catalog, Definitions, Device, GpuId, Instant, Mode, Reconfiguration, Request, ShapeKey, Slot,
+    Want, Window,
 };
 use planner::{Config, Planner};
 
-const DAY: i64 = 86_400;
-const T0: i64 = 1_767_571_200;
+use testkit::{DAY, DAY0, Rng};
 
-/// xorshift64*, so every run loads the same calendar.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    }
-}
+const T0: i64 = DAY0.0;
 
 fn definitions(gpus: u32) -> Definitions {
-    let model = ModelKey("H100-80GB".into());
-    let mut nodes: Vec<Node> = Vec::new();
-    for i in 0..gpus {
-        let gpu = Gpu {
-            id: GpuId { node: format!("node-{}", i / 8), index: i % 8 },
-            model: model.clone(),
-            uuid: None,
-            reconfiguration: Reconfiguration::PerGpu,
-            layout: None,
-        };
-        match nodes.last_mut() {
-            Some(n) if n.name == gpu.id.node => n.gpus.push(gpu),
-            _ => nodes.push(Node { name: gpu.id.node.clone(), gpus: vec![gpu] }),
-        }
-    }
-    let quota = Quota { model: model.clone(), nominal: Slices(gpus * 8), borrowing_limit: None, lending_limit: None };
-    let project = Project {
-        name: "bench".into(),
-        namespace: "bench".into(),
-        cohort: None,
-        priority: 0,
-        quotas: [(model, quota)].into(),
-        sizes: None,
-        limits: Limits::default(),
-    };
-    Definitions {
-        fleet: Fleet::new(nodes).expect("valid fleet"),
-        sizes: Default::default(),
-        cohorts: Default::default(),
-        projects: [("bench".to_string(), project)].into(),
-    }
+    let fleet = testkit::fleet().gpus("node", "H100-80GB", gpus, 8, Reconfiguration::PerGpu).build();
+    testkit::definitions(fleet).project(testkit::project("bench").quota("H100-80GB", gpus * 8, None, None)).build()
 }
 
 fn load(gpus: u32) -> Planner {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let catalog = Catalog::builtin();
     let model = catalog.get("H100-80GB").unwrap();
     let geometry = model.mig.clone().unwrap();

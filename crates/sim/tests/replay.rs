@@ -17,7 +17,7 @@ fn fleet_64() -> Definitions {
 const ONE_H100: &str = "kind: Node\nname: n\ngpus:\n  - {model: H100-80GB, count: 1, reconfiguration: dynamic}\n---\n\
 kind: Project\nname: p\nquota:\n  - {model: H100-80GB, nominal: 1}\n";
 
-const T0: i64 = 1_767_571_200;
+const T0: i64 = testkit::DAY0.0;
 
 fn row(line: usize, want: &str, from_h: i64, to_h: i64) -> Row {
     let want =
