@@ -114,7 +114,7 @@ pub(crate) fn placement(p: &api::rest::PlacementView) -> String {
     if p.profile == "full" {
         format!("{} GPU {} ({}, whole GPU)", p.node, p.gpu, p.model)
     } else {
-        format!("{} GPU {} ({}), {} at slice {}", p.node, p.gpu, p.model, p.profile, p.start_slot)
+        format!("{} GPU {} ({}), placement {}@{}", p.node, p.gpu, p.model, p.profile, p.start_slot)
     }
 }
 
