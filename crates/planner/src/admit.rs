@@ -57,17 +57,18 @@ pub(crate) struct Work {
 }
 
 impl Work {
-    /// Takes a device off the overlay so it can be placed again, and returns its reservation: one this decision
-    /// added (a device of the request, or one it moved already) leaves `added`; a committed one joins
-    /// `removed`. `None` when the overlay has no such device.
-    pub(crate) fn lift(&mut self, planner: &Planner, booking: BookingId, device: u16) -> Option<(usize, Res)> {
-        if let Some(at) = self.added.iter().position(|(_, r)| r.booking == booking && r.device == device) {
-            return Some(self.added.remove(at));
+    /// Takes a device the overlay shows on GPU `g` off it, so it can be placed again, and returns it: one
+    /// this decision added (a device of the request, or one it moved already) leaves `added`; a committed one
+    /// joins `removed`.
+    pub(crate) fn lift(&mut self, g: usize, r: &Res) -> (usize, Res) {
+        let key = (r.booking, r.device);
+        // A device the overlay shows whose committed place is taken off is the copy the decision moved.
+        if r.booking == NEW || self.removed.contains(&key) {
+            self.added.retain(|(_, a)| (a.booking, a.device) != key);
+        } else {
+            self.removed.insert(key);
         }
-        let d = planner.bookings.get(&booking)?.devices.get(usize::from(device))?;
-        let g = planner.by_id[&d.gpu];
-        let res = planner.gpus[g].reservations().iter().find(|r| r.booking == booking && r.device == device)?;
-        self.removed.insert((booking, device)).then(|| (g, res.clone()))
+        (g, r.clone())
     }
 
     /// Places a lifted device at `res` on GPU `g`: a device of the request changes where it goes; a committed

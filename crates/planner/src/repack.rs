@@ -80,17 +80,14 @@ impl Planner {
                 }
                 // In booking order, whether committed or on the overlay, so that a decision places them as it
                 // would once the request's earlier devices were booked (invariant 4).
-                let mut blocking: Vec<(BookingId, u16)> = conflicting.iter().map(|r| (r.booking, r.device)).collect();
-                blocking.sort();
+                let mut blocking: Vec<&Res> = conflicting.into_iter().copied().collect();
+                blocking.sort_by_key(|r| (r.booking, r.device));
                 tries += 1;
                 if tries > max_tries {
                     return None;
                 }
                 let mut trial = work.clone();
-                let Some(displaced) = blocking.iter().map(|&(b, d)| trial.lift(self, b, d)).collect::<Option<Vec<_>>>()
-                else {
-                    continue;
-                };
+                let displaced: Vec<(usize, Res)> = blocking.into_iter().map(|r| trial.lift(g, r)).collect();
                 let res = Res { booking: NEW, device: trial.devices.len() as u16, window: ctx.window, slot, mask };
                 if cal.check(&res, &self.tentative(g, &trial), now, gap).is_err() {
                     continue;
@@ -121,13 +118,13 @@ impl Planner {
         if gpus.len() > EXACT_GPUS {
             return None;
         }
-        let mut movable: Vec<(BookingId, u16)> = Vec::new();
+        let mut movable: Vec<(usize, &Res)> = Vec::new();
         for &g in gpus {
             let t = self.tentative(g, work);
             let removed = |r: &Res| work.removed.contains(&(r.booking, r.device));
             for r in self.gpus[g].reservations().iter().filter(|r| !removed(r)).chain(t.added.iter().copied()) {
                 if self.movable(r, now) {
-                    movable.push((r.booking, r.device));
+                    movable.push((g, r));
                 }
             }
         }
@@ -135,13 +132,13 @@ impl Planner {
             return None;
         }
         // In booking order, whether committed or on the overlay (invariant 4, as in `repack`).
-        movable.sort();
+        movable.sort_by_key(|(_, r)| (r.booking, r.device));
         let mut trial = work.clone();
         let mut todo = vec![ToPlace { booking: NEW, device: trial.devices.len() as u16, window: ctx.window, shape }];
-        for &(b, d) in &movable {
-            let shape = work.shape_of(self, b, d)?;
-            let (_, was) = trial.lift(self, b, d)?;
-            todo.push(ToPlace { booking: b, device: d, window: was.window, shape });
+        for &(g, r) in &movable {
+            let shape = work.shape_of(self, r.booking, r.device)?;
+            trial.lift(g, r);
+            todo.push(ToPlace { booking: r.booking, device: r.device, window: r.window, shape });
         }
         // The new device first, then the longest windows: the most constrained go first.
         todo[1..].sort_by_key(|x| std::cmp::Reverse(x.window.seconds()));
