@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use model::{Booking, BookingId, Device, Instant, Mode, Request, Shape, Slot, Status, Want, Window};
 
-use crate::calendar::Res;
+use crate::calendar::{Res, Tentative};
 use crate::index::ROW_S;
 use crate::quota::Change;
 use crate::state::Planner;
@@ -110,6 +110,14 @@ pub(crate) struct Found {
 }
 
 impl Planner {
+    /// A tentative view of GPU `g` for checks: the committed calendar with the overlay's changes.
+    pub(crate) fn tentative<'a>(&self, g: usize, work: &'a Work) -> Tentative<'a> {
+        Tentative {
+            added: work.added.iter().filter(|(gi, _)| *gi == g).map(|(_, r)| r).collect(),
+            removed: Some(&work.removed),
+        }
+    }
+
     /// Checks a request against the project's rules and finds the shapes it may take.
     pub(crate) fn context(&self, req: &Request, now: Instant) -> Result<Ctx, Vec<Reason>> {
         let never = |code, msg: String| Err(vec![Reason::new(code, msg)]);

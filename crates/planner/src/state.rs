@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use model::{Booking, BookingId, Catalog, Definitions, GpuId, Instant, ModelKey, Shape, ShapeKey, Slot, Status};
 
-use crate::calendar::{GpuCal, Res, Tentative};
+use crate::calendar::{GpuCal, Res};
 use crate::index::{Cell, ModelIndex, row_of, row_window};
 use crate::quota::{Change, Ledger};
 
@@ -344,14 +344,6 @@ impl Planner {
             }
         }
         Some(res)
-    }
-
-    /// A tentative view of GPU `g` for checks.
-    pub(crate) fn tentative<'a>(&self, g: usize, work: &'a crate::admit::Work) -> Tentative<'a> {
-        Tentative {
-            added: work.added.iter().filter(|(gi, _)| *gi == g).map(|(_, r)| r).collect(),
-            removed: Some(&work.removed),
-        }
     }
 
     pub(crate) fn slot_shape(&self, g: usize, slot: Slot) -> ShapeKey {
