@@ -275,7 +275,7 @@ pub struct ReasonView {
 
 impl From<&planner::Reason> for ReasonView {
     fn from(r: &planner::Reason) -> ReasonView {
-        ReasonView { code: r.code.into(), message: r.message.clone() }
+        ReasonView { code: r.code.as_str().into(), message: r.message.clone() }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::calendar::{Res, Tentative};
 use crate::index::ROW_S;
 use crate::quota::Change;
 use crate::state::Planner;
-use crate::verdict::{Decision, Move, Reason, Verdict};
+use crate::verdict::{Decision, Move, Reason, ReasonCode, Verdict};
 
 /// GPUs that could host a device examined after the first one, before the best of them is taken.
 const SEARCH_AFTER_FIRST: usize = 16;
@@ -122,40 +122,46 @@ impl Planner {
     pub(crate) fn context(&self, req: &Request, now: Instant) -> Result<Ctx, Vec<Reason>> {
         let never = |code, msg: String| Err(vec![Reason::new(code, msg)]);
         let Some(project) = self.defs.projects.get(&req.project) else {
-            return never("unknown-project", format!("no project {:?}", req.project));
+            return never(ReasonCode::UnknownProject, format!("no project {:?}", req.project));
         };
         let q = self.config.quantum_s;
         let w = req.window;
         if w.start.0 % q != 0 || w.end.0 % q != 0 {
-            return never("misaligned-window", format!("windows start and end on multiples of {} minutes", q / 60));
+            return never(
+                ReasonCode::MisalignedWindow,
+                format!("windows start and end on multiples of {} minutes", q / 60),
+            );
         }
         if w.start < now.floor(q) {
-            return never("in-the-past", "the window starts before now".into());
+            return never(ReasonCode::InThePast, "the window starts before now".into());
         }
         if req.count == 0 {
-            return never("bad-count", "count must be at least 1".into());
+            return never(ReasonCode::BadCount, "count must be at least 1".into());
         }
         if w.seconds() > self.config.max_window_s {
             let days = self.config.max_window_s as f64 / 86_400.0;
-            return never("too-long", format!("a window is at most {days} days long on this server"));
+            return never(ReasonCode::TooLong, format!("a window is at most {days} days long on this server"));
         }
         if w.start.0 - now.0 > self.config.max_ahead_s {
             let days = self.config.max_ahead_s as f64 / 86_400.0;
-            return never("too-far-ahead", format!("a window starts at most {days} days ahead on this server"));
+            return never(ReasonCode::TooFarAhead, format!("a window starts at most {days} days ahead on this server"));
         }
         let limits = &project.limits;
         if let Some(max) = limits.max_devices.filter(|m| req.count > *m) {
-            return never("too-many-devices", format!("project {} books at most {max} devices at once", project.name));
+            return never(
+                ReasonCode::TooManyDevices,
+                format!("project {} books at most {max} devices at once", project.name),
+            );
         }
         if let Some(max) = limits.max_duration_s.filter(|m| w.seconds() > *m) {
             return never(
-                "too-long",
+                ReasonCode::TooLong,
                 format!("project {} books at most {} hours at once", project.name, max as f64 / 3600.0),
             );
         }
         if let Some(max) = limits.max_lead_s.filter(|m| w.start.0 - now.0 > *m) {
             return never(
-                "too-far-ahead",
+                ReasonCode::TooFarAhead,
                 format!("project {} books at most {} days ahead", project.name, max as f64 / 86_400.0),
             );
         }
@@ -163,21 +169,21 @@ impl Planner {
         let mut shapes: Vec<Shape> = match &req.want {
             Want::Size(name) => {
                 let Some(size) = self.defs.sizes.get(name) else {
-                    return never("unknown-size", format!("no size {name:?}"));
+                    return never(ReasonCode::UnknownSize, format!("no size {name:?}"));
                 };
                 if !allowed(name) {
-                    return never("size-not-allowed", format!("project {} may not book {name}", project.name));
+                    return never(ReasonCode::SizeNotAllowed, format!("project {} may not book {name}", project.name));
                 }
                 size.shapes.iter().filter_map(|k| self.shapes.get(k).cloned()).collect()
             }
             Want::Shape(key) => {
                 if let Err(e) = self.catalog.shape(key) {
-                    return never("unknown-shape", e);
+                    return never(ReasonCode::UnknownShape, e);
                 }
                 let by_allowed_size = self.defs.sizes.values().any(|s| allowed(&s.name) && s.shapes.contains(key));
                 if project.sizes.is_some() && !by_allowed_size {
                     return never(
-                        "size-not-allowed",
+                        ReasonCode::SizeNotAllowed,
                         format!("{key} is in none of the sizes project {} may book", project.name),
                     );
                 }
@@ -185,7 +191,7 @@ impl Planner {
             }
         };
         if shapes.is_empty() {
-            return never("no-such-gpu", format!("no GPU of the fleet offers {}", req.want));
+            return never(ReasonCode::NoSuchGpu, format!("no GPU of the fleet offers {}", req.want));
         }
         shapes.sort_by(|a, b| {
             a.gpu_fraction().total_cmp(&b.gpu_fraction()).then(a.memory.cmp(&b.memory)).then(a.key.cmp(&b.key))
@@ -236,7 +242,7 @@ impl Planner {
     ) -> Result<Found, Vec<Reason>> {
         let gap = self.config.per_gpu_idle_gap_s;
         let mut best: Option<(u32, bool, Found)> = None;
-        let mut why: BTreeMap<&'static str, Reason> = BTreeMap::new();
+        let mut why: BTreeMap<ReasonCode, Reason> = BTreeMap::new();
         let mut hosts = 0;
         for g in self.may_host(shape, window, work) {
             // Once a few GPUs could host the device, the best of them is good enough: accepted requests
@@ -256,7 +262,7 @@ impl Planner {
                 }
                 let res = Res { booking, device, window, slot, mask };
                 if let Err(r) = cal.check(&res, &t, now, gap) {
-                    if r.code != "units-busy" {
+                    if r.code != ReasonCode::UnitsBusy {
                         why.entry(r.code).or_insert(r);
                     }
                     continue;
@@ -310,7 +316,10 @@ impl Planner {
                         }
                         Err(why) => reasons.extend(why),
                     }
-                    reasons.push(Reason::new("no-capacity", format!("no {} is free for the whole window", shape.key)));
+                    reasons.push(Reason::new(
+                        ReasonCode::NoCapacity,
+                        format!("no {} is free for the whole window", shape.key),
+                    ));
                     quota_ok.push((shape, change, borrowing));
                 }
             }
@@ -362,13 +371,15 @@ impl Planner {
                 };
                 let mut reasons = Vec::new();
                 if work.borrowing {
-                    reasons
-                        .push(Reason::new("borrowing", format!("{} borrows idle capacity of its cohort", ctx.project)));
+                    reasons.push(Reason::new(
+                        ReasonCode::Borrowing,
+                        format!("{} borrows idle capacity of its cohort", ctx.project),
+                    ));
                 }
                 for v in &work.victims {
                     let b = &self.bookings[v];
                     reasons.push(Reason::new(
-                        "preempts",
+                        ReasonCode::Preempts,
                         format!("reclaims the devices of opportunistic booking {v} of {}", b.request.project),
                     ));
                 }

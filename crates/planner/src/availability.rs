@@ -5,7 +5,7 @@ use model::{Instant, Mode, Request, Want, Window};
 
 use crate::admit::Work;
 use crate::state::Planner;
-use crate::verdict::Reason;
+use crate::verdict::{Reason, ReasonCode};
 
 /// Availability is counted up to this many devices.
 pub const MAX_COUNTED: u32 = 1024;
@@ -59,7 +59,10 @@ impl Planner {
     ) -> Result<Vec<(Window, u32)>, Vec<Reason>> {
         let q = self.config.quantum_s;
         if step_s <= 0 || step_s % q != 0 {
-            return Err(vec![Reason::new("bad-step", format!("the step must be a multiple of {} minutes", q / 60))]);
+            return Err(vec![Reason::new(
+                ReasonCode::BadStep,
+                format!("the step must be a multiple of {} minutes", q / 60),
+            )]);
         }
         let mut out = Vec::new();
         let mut t = range.start;

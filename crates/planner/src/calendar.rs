@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use model::{BookingId, Gpu, Instant, Layout, MigGeometry, Placement, Reconfiguration, Slot, Window};
 
-use crate::verdict::Reason;
+use crate::verdict::{Reason, ReasonCode};
 
 /// A device of a booking held on this GPU for a window.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,7 +152,7 @@ impl GpuCal {
     /// Whether `cand` can be added on top of `t` at `now`, under this GPU's reconfiguration mode.
     pub(crate) fn check(&self, cand: &Res, t: &Tentative<'_>, now: Instant, gap: i64) -> Result<(), Reason> {
         if let (Slot::Mig { .. }, None) = (cand.slot, &self.geometry) {
-            return Err(Reason::new("no-mig", format!("{} has no MIG", self.gpu.model)));
+            return Err(Reason::new(ReasonCode::NoMig, format!("{} has no MIG", self.gpu.model)));
         }
         if self.gpu.reconfiguration == Reconfiguration::Static {
             self.check_static(cand.slot)?;
@@ -160,7 +160,7 @@ impl GpuCal {
         let near = self.overlapping(cand.window, t);
         if let Some(r) = near.iter().find(|r| r.mask & cand.mask != 0) {
             return Err(Reason::new(
-                "units-busy",
+                ReasonCode::UnitsBusy,
                 format!("GPU {} is held there by booking {} until {}", self.gpu.id, r.booking, r.window.end),
             ));
         }
@@ -180,7 +180,10 @@ impl GpuCal {
         if ok {
             Ok(())
         } else {
-            Err(Reason::new("static-layout", format!("GPU {} has a fixed layout without that slot", self.gpu.id)))
+            Err(Reason::new(
+                ReasonCode::StaticLayout,
+                format!("GPU {} has a fixed layout without that slot", self.gpu.id),
+            ))
         }
     }
 
@@ -199,11 +202,14 @@ impl GpuCal {
                 }
             }
             if same > p.max {
-                return Err(Reason::new("instance-limit", format!("at most {} × {} on one GPU", p.max, p.name)));
+                return Err(Reason::new(
+                    ReasonCode::InstanceLimit,
+                    format!("at most {} × {} on one GPU", p.max, p.name),
+                ));
             }
             if compute > g.compute_slices {
                 return Err(Reason::new(
-                    "compute-limit",
+                    ReasonCode::ComputeLimit,
                     format!("GPU {} would use {compute} of {} compute slices", self.gpu.id, g.compute_slices),
                 ));
             }
@@ -220,7 +226,7 @@ impl GpuCal {
         slots.insert(cand.slot);
         let locked = |why: &str| {
             Reason::new(
-                "layout-locked",
+                ReasonCode::LayoutLocked,
                 format!(
                     "GPU {} changes its MIG layout only when idle; from {} to {} {why}",
                     self.gpu.id, epoch.start, epoch.end

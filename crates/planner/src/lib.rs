@@ -22,4 +22,4 @@ mod verdict;
 pub use availability::MAX_COUNTED;
 pub use plan::LayoutEpoch;
 pub use state::{Config, Packing, Planner};
-pub use verdict::{Decision, Move, Reason, Verdict};
+pub use verdict::{Decision, Move, Reason, ReasonCode, Verdict};

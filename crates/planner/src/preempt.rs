@@ -8,6 +8,7 @@ use model::{Booking, BookingId, Instant, Mode, Shape};
 
 use crate::admit::{Ctx, NEW, Work};
 use crate::state::Planner;
+use crate::verdict::ReasonCode;
 
 impl Planner {
     /// Opportunistic bookings that may give way to the request, in the order Kueue would pick them: not yet
@@ -95,7 +96,7 @@ impl Planner {
     pub(crate) fn preempt(&self, shape: &Shape, ctx: &Ctx, work: &Work, now: Instant) -> Option<Work> {
         // A reserved booking beyond nominal (or its borrowing limit) is not entitled to reclaim anything.
         if let Err(r) = self.ledger.check(&Self::device_change(ctx, shape), &work.changes)
-            && r.code != "cohort-exhausted"
+            && r.code != ReasonCode::CohortExhausted
         {
             return None;
         }

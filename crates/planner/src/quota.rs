@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use model::{Definitions, Instant, ModelKey, Window};
 
 use crate::steps::Steps;
-use crate::verdict::Reason;
+use crate::verdict::{Reason, ReasonCode};
 
 /// The pool a project's usage of a model counts in: its root cohort, or the project alone.
 pub(crate) type PoolKey = (String, ModelKey);
@@ -145,7 +145,10 @@ impl Ledger {
     pub(crate) fn check(&self, c: &Change, pending: &[Change]) -> Result<bool, Reason> {
         let key = (c.project.clone(), c.model.clone());
         let Some(terms) = self.terms.get(&key) else {
-            return Err(Reason::new("no-quota", format!("project {} has no quota for {}", c.project, c.model)));
+            return Err(Reason::new(
+                ReasonCode::NoQuota,
+                format!("project {} has no quota for {}", c.project, c.model),
+            ));
         };
         let all: Vec<&Change> = pending.iter().chain(std::iter::once(c)).collect();
         let w = c.window;
@@ -153,7 +156,7 @@ impl Ledger {
             let peak = self.peak(&self.reserved, &key, w, &all, true);
             if peak > terms.nominal {
                 return Err(Reason::new(
-                    "exceeds-nominal",
+                    ReasonCode::ExceedsNominal,
                     format!(
                         "reserved bookings of {} would hold {} of {} at once; its nominal quota is {}",
                         c.project,
@@ -169,7 +172,7 @@ impl Ledger {
             && peak > cap
         {
             return Err(Reason::new(
-                "exceeds-borrowing-limit",
+                ReasonCode::ExceedsBorrowingLimit,
                 format!(
                     "{} would use {peak} slices of {} at once, nominal plus borrowing limit is {cap}",
                     c.project, c.model
@@ -181,7 +184,7 @@ impl Ledger {
         if pool_peak > capacity {
             let pool = terms.pool.0.replace(':', " ");
             return Err(Reason::new(
-                "cohort-exhausted",
+                ReasonCode::CohortExhausted,
                 format!(
                     "{pool} can lend {} of {}; at {at} it would need {}",
                     gpus(capacity, terms.units),

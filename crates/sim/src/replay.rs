@@ -176,7 +176,7 @@ pub fn replay(
         } else {
             report.rejected += 1;
             counts.rejected += 1;
-            let for_room = decision.reasons.iter().any(|x| x.code == "no-capacity");
+            let for_room = decision.reasons.iter().any(|x| x.code == planner::ReasonCode::NoCapacity);
             let room_in_total = n
                 .slices_by_model
                 .iter()

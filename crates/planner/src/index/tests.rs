@@ -194,11 +194,11 @@ fn a_window_past_the_servers_bounds_is_refused_before_anything_is_held() {
     // Until 9999-12-30: once an index row per hour (500 years, 1.46 GB).
     let (d, id) = p.book(&ask(0, 253_402_041_600), now);
     assert!(id.is_none());
-    assert_eq!(d.reasons[0].code, "too-long", "{:?}", d.reasons);
+    assert_eq!(d.reasons[0].code, crate::ReasonCode::TooLong, "{:?}", d.reasons);
     let ahead = Config::default().max_ahead_s + H;
     let (d, id) = p.book(&ask(ahead, ahead + H), now);
     assert!(id.is_none());
-    assert_eq!(d.reasons[0].code, "too-far-ahead", "{:?}", d.reasons);
+    assert_eq!(d.reasons[0].code, crate::ReasonCode::TooFarAhead, "{:?}", d.reasons);
     assert_eq!(p.index[&ModelKey("H100-80GB".into())].rows(), 0);
     // The longest window allowed holds one row per hour, and gives them back when cancelled.
     let longest = Config::default().max_window_s;

@@ -46,7 +46,7 @@ fn lending_limit_caps_what_a_cohort_can_borrow() {
         |_| 1,
     );
     l.apply(&change("b", w(0, 10), 2, true));
-    assert_eq!(l.check(&change("b", w(0, 10), 3, false), &[]).unwrap_err().code, "cohort-exhausted");
+    assert_eq!(l.check(&change("b", w(0, 10), 3, false), &[]).unwrap_err().code, crate::ReasonCode::CohortExhausted);
     assert_eq!(l.check(&change("b", w(0, 10), 2, false), &[]), Ok(true));
     // Outside the running window nothing is used.
     assert_eq!(l.check(&change("b", w(10, 20), 4, false), &[]), Ok(true));
@@ -78,8 +78,8 @@ fn reserved_stays_within_nominal_at_every_instant() {
     l.apply(&change("a", w(0, 10), 1, true));
     l.apply(&change("a", w(5, 15), 1, true));
     assert_eq!(l.check(&change("a", w(12, 20), 1, true), &[]), Ok(false));
-    assert_eq!(l.check(&change("a", w(8, 12), 1, true), &[]).unwrap_err().code, "exceeds-nominal");
+    assert_eq!(l.check(&change("a", w(8, 12), 1, true), &[]).unwrap_err().code, crate::ReasonCode::ExceedsNominal);
     // Pending changes count: releasing the first booking makes room.
     assert_eq!(l.check(&change("a", w(8, 12), 1, true), &[change("a", w(0, 10), -1, true)]), Ok(false));
-    assert_eq!(l.check(&change("b", w(0, 1), 1, true), &[]).unwrap_err().code, "no-quota");
+    assert_eq!(l.check(&change("b", w(0, 1), 1, true), &[]).unwrap_err().code, crate::ReasonCode::NoQuota);
 }

@@ -41,7 +41,7 @@ fn mismatch(d: &Decision, e: &Expect) -> Option<String> {
     {
         return Some(format!("expected {n} moved devices, got {}", d.moves.len()));
     }
-    let codes: Vec<&str> = d.reasons.iter().map(|r| r.code).collect();
+    let codes: Vec<&str> = d.reasons.iter().map(|r| r.code.as_str()).collect();
     e.reasons.iter().find(|c| !codes.contains(&c.as_str())).map(|c| format!("expected a reason {c}, got {codes:?}"))
 }
 

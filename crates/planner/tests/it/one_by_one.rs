@@ -201,7 +201,12 @@ fn request(planner: &Planner, ask: &Ask, count: u32) -> Request {
 }
 
 /// Reason codes of a refusal on quota rather than room.
-const QUOTA: [&str; 4] = ["no-quota", "exceeds-nominal", "exceeds-borrowing-limit", "cohort-exhausted"];
+const QUOTA: [planner::ReasonCode; 4] = [
+    planner::ReasonCode::NoQuota,
+    planner::ReasonCode::ExceedsNominal,
+    planner::ReasonCode::ExceedsBorrowingLimit,
+    planner::ReasonCode::CohortExhausted,
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]

@@ -165,10 +165,8 @@ impl State {
 
 /// A refused booking: 422 for input the planner cannot read, 409 when it cannot be honoured.
 fn refusal(decision: &planner::Decision, reasons: Vec<ReasonView>) -> AppError {
-    const BAD_INPUT: [&str; 6] =
-        ["unknown-project", "misaligned-window", "in-the-past", "bad-count", "unknown-size", "unknown-shape"];
     let first = reasons.first().map_or_else(|| "it does not fit".to_string(), |r| r.message.clone());
-    let bad_input = reasons.iter().any(|r| BAD_INPUT.contains(&r.code.as_str()));
+    let bad_input = decision.reasons.iter().any(|r| r.code.is_input_error());
     let (status, code) = if bad_input {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
     } else {
