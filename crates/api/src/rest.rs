@@ -5,28 +5,85 @@ use utoipa::ToSchema;
 
 use model::{Booking, Catalog, Instant, Mode, Request, ShapeKey, Slot, Status, Want, Window};
 
-/// `POST /bookings`.
+/// `POST /bookings`. Exactly one of `size` and `shape`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookingRequest {
+    /// A project the caller may book in.
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     pub project: String,
     /// A size name such as `gpu-small`; give `size` or `shape`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+    )]
     pub size: Option<String>,
     /// An exact shape, `MODEL/PROFILE` or `MODEL/full`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 3, pattern = "^[^/]+/.+$")]
     pub shape: Option<String>,
+    /// How many devices, at least 1 (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, default = 1)]
     pub count: u32,
-    /// RFC 3339 instant, aligned to the booking quantum.
+    /// RFC 3339 instant in whole seconds, aligned to the booking quantum (15 minutes unless the server says
+    /// otherwise) and not in the past.
+    #[schema(format = DateTime, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.0+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")]
     pub start: String,
-    /// RFC 3339 instant, after `start`.
+    /// RFC 3339 instant in whole seconds, after `start` and aligned to the booking quantum.
+    #[schema(format = DateTime, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.0+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")]
     pub end: String,
     /// `reserved` (default) or `opportunistic`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ModeName>)]
     pub mode: Option<String>,
+    /// At most the project's priority unless an admin books (default: the project's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
+}
+
+/// How a booking holds its devices: `reserved` within the project's quota (never preempted), or
+/// `opportunistic` on borrowed capacity (preempted when its owner reclaims it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeName {
+    Reserved,
+    Opportunistic,
+}
+
+/// Where a booking is in its life, by the server's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusName {
+    Confirmed,
+    Active,
+    Completed,
+    Cancelled,
+    Preempted,
+}
+
+impl StatusName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusName::Confirmed => "confirmed",
+            StatusName::Active => "active",
+            StatusName::Completed => "completed",
+            StatusName::Cancelled => "cancelled",
+            StatusName::Preempted => "preempted",
+        }
+    }
+}
+
+/// A token's role: `admin` (everything), `project-admin`, `member` or `viewer` of its projects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleName {
+    Admin,
+    ProjectAdmin,
+    Member,
+    Viewer,
 }
 
 fn one() -> u32 {
@@ -147,9 +204,11 @@ pub struct BookingView {
     pub count: u32,
     pub start: String,
     pub end: String,
+    #[schema(value_type = ModeName)]
     pub mode: String,
     pub priority: i32,
     /// confirmed, active, completed, cancelled or preempted (by the server's clock).
+    #[schema(value_type = StatusName)]
     pub status: String,
     /// Why it was preempted, naming the booking that reclaimed its capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,12 +380,19 @@ pub struct SlotView {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    /// Who the token is for; bookings made with it carry this owner.
+    /// Who the token is for; bookings made with it carry this owner. 1 to 128 bytes of printable text.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub subject: String,
     /// admin, project-admin, member or viewer.
+    #[schema(value_type = RoleName)]
     pub role: String,
-    /// The projects the role applies to (none for admin).
+    /// The projects the role applies to: none for admin, at least one existing project otherwise.
     #[serde(default)]
+    #[schema(inline, value_type = Vec<ProjectName>)]
     pub projects: Vec<String>,
 }
 
@@ -336,9 +402,15 @@ pub struct TokenCreated {
     pub id: String,
     pub token: String,
     pub subject: String,
+    #[schema(value_type = RoleName)]
     pub role: String,
     pub projects: Vec<String>,
 }
+
+/// A project's name: an RFC 1123 label.
+#[derive(ToSchema)]
+#[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+pub struct ProjectName(#[allow(dead_code)] String);
 
 /// A confirmed booking that a definitions change would break, and how.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]

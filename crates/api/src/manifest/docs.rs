@@ -7,6 +7,12 @@ use super::API_VERSION;
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeDoc {
+    /// An RFC 1123 subdomain.
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+    )]
     pub name: String,
     #[serde(default)]
     pub gpus: Vec<GpuGroupDoc>,
@@ -17,13 +23,17 @@ pub struct NodeDoc {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GpuGroupDoc {
+    /// A catalog key such as `H100-80GB`.
+    #[schema(min_length = 1)]
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1024)]
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<DeviceDoc>>,
     /// `dynamic`, `per-gpu` (the default for MIG GPUs) or `static`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ReconfigurationName>)]
     pub reconfiguration: Option<String>,
     /// The MIG instances that exist now; absent: MIG off, the GPU is used whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +60,7 @@ pub enum LayoutDoc {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceDoc {
+    #[schema(min_length = 1)]
     pub profile: String,
     pub start: u32,
 }
@@ -57,29 +68,45 @@ pub struct InstanceDoc {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SizeDoc {
+    /// An RFC 1123 subdomain.
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// A CEL expression over `device`, as in a DRA DeviceClass.
+    #[schema(min_length = 1)]
     pub selector: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CohortDoc {
+    /// An RFC 1123 label.
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     pub name: String,
+    /// Another cohort's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     pub parent: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectDoc {
+    /// An RFC 1123 label (it names a Kubernetes namespace by default).
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     pub name: String,
     /// Defaults to the project name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     pub namespace: Option<String>,
+    /// A cohort's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     pub cohort: Option<String>,
     #[serde(default)]
     pub priority: i32,
@@ -95,7 +122,9 @@ pub struct ProjectDoc {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QuotaDoc {
+    #[schema(min_length = 1)]
     pub model: String,
+    #[schema(minimum = 0)]
     pub nominal: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub borrowing_limit: Option<f64>,
@@ -107,6 +136,7 @@ pub struct QuotaDoc {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LimitsDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub max_devices: Option<u32>,
     /// Longest booking, such as `8h`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +144,16 @@ pub struct LimitsDoc {
     /// How far ahead a booking may start, such as `30d`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_ahead: Option<String>,
+}
+
+/// How a GPU's MIG layout may change: `dynamic` (per booking, DRA), `per-gpu` (the whole GPU between
+/// busy epochs, mig-parted) or `static` (never).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum ReconfigurationName {
+    Dynamic,
+    PerGpu,
+    Static,
 }
 
 /// One manifest document.

@@ -5,13 +5,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use api::rest::{BookingCreated, BookingRequest, BookingView, DecisionView, ErrorBody};
+use api::rest::{BookingCreated, BookingRequest, BookingView, DecisionView, ErrorBody, StatusName};
 
 use super::AppState;
 use super::extract::{Auth, Body, Query};
 use crate::engine::book::{Booked, parse_id};
 use crate::error::AppError;
 
+/// Unknown parameters are refused (422), so that a misspelt `dry_run` never books.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateQuery {
@@ -22,13 +23,18 @@ pub(super) struct CreateQuery {
 
 /// Book devices for a window. With an `Idempotency-Key` header a retry returns the first answer.
 #[utoipa::path(post, path = "/bookings", tag = "bookings", request_body = BookingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe"), CreateQuery),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
+            pattern = r"^[!-~]([ -~]*[!-~])?$",
+            description = "makes retries safe: 1 to 200 visible ASCII characters"), CreateQuery),
     responses(
         (status = 201, description = "booked, durably", body = BookingCreated),
         (status = 200, description = "with dry_run: the decision, nothing booked", body = DecisionView),
-        (status = 403, description = "not allowed for this project", body = ErrorBody),
-        (status = 409, description = "cannot be honoured; the reasons say why", body = ErrorBody),
-        (status = 422, description = "bad input, naming the field", body = ErrorBody)))]
+        (status = 403, description = "not allowed for this project, or a priority above the project's", body = ErrorBody),
+        (status = 409, description = "cannot be honoured (no room, quota, too long or too far ahead); the reasons \
+            say why, and `not_before` when it fits later", body = ErrorBody),
+        (status = 422, description = "bad input, naming the field; also a window in the past or not aligned to the \
+            booking quantum, an unknown project, size or shape, or an Idempotency-Key reused for another request",
+            body = ErrorBody)))]
 pub(super) async fn create(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -61,18 +67,20 @@ pub(super) async fn create(
     })
 }
 
+/// Unknown parameters are refused (422).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ListQuery {
     /// Only this project's bookings.
     project: Option<String>,
-    /// Only bookings with this status (confirmed, active, completed, cancelled, preempted).
-    status: Option<String>,
+    /// Only bookings with this status.
+    status: Option<StatusName>,
 }
 
 /// The bookings the caller may see: all for an admin, its projects' otherwise.
 #[utoipa::path(get, path = "/bookings", tag = "bookings", params(ListQuery),
-    responses((status = 200, body = Vec<BookingView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<BookingView>),
+        (status = 403, description = "a project the caller may not see", body = ErrorBody)))]
 pub(super) async fn list(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -91,7 +99,7 @@ pub(super) async fn list(
                 .into_iter()
                 .filter(|b| who.can_read(&b.request.project))
                 .filter(|b| q.project.as_ref().is_none_or(|p| *p == b.request.project))
-                .filter(|b| q.status.as_ref().is_none_or(|st| st == b.status(now).as_str()))
+                .filter(|b| q.status.is_none_or(|st| st.as_str() == b.status(now).as_str()))
                 .map(|b| state.view(b, now))
                 .collect()
         })
@@ -101,7 +109,8 @@ pub(super) async fn list(
 
 /// One booking.
 #[utoipa::path(get, path = "/bookings/{id}", tag = "bookings", params(("id" = String, Path, description = "such as b17")),
-    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BookingView),
+        (status = 404, description = "no such booking, or another project's", body = ErrorBody)))]
 pub(super) async fn get(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -114,8 +123,10 @@ pub(super) async fn get(
 
 /// Cancel a booking; its devices are free at once.
 #[utoipa::path(delete, path = "/bookings/{id}", tag = "bookings", params(("id" = String, Path, description = "such as b17")),
-    responses((status = 200, body = BookingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "already ended", body = ErrorBody)))]
+    responses((status = 200, body = BookingView),
+        (status = 403, description = "not the caller's to cancel", body = ErrorBody),
+        (status = 404, description = "no such booking, or another project's", body = ErrorBody),
+        (status = 409, description = "already ended, cancelled or preempted", body = ErrorBody)))]
 pub(super) async fn cancel(
     State(s): State<AppState>,
     Auth(who): Auth,

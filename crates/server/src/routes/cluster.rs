@@ -9,10 +9,12 @@ use super::AppState;
 use super::extract::{Auth, Query};
 use crate::error::AppError;
 
+/// Unknown parameters are refused (422).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ObjectsQuery {
-    /// RFC 3339; default now.
+    /// RFC 3339 instant in whole seconds; default now.
+    #[param(format = DateTime, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.0+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")]
     at: Option<String>,
 }
 
@@ -20,7 +22,7 @@ pub(super) struct ObjectsQuery {
 /// flavors, priority classes, queues; DRA device classes and claim templates; HardwareProfiles; the
 /// mig-parted ConfigMap and node labels. The same objects the reconciler applies.
 #[utoipa::path(get, path = "/k8s/objects", tag = "kubernetes", params(ObjectsQuery),
-    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Object>), (status = 403, description = "not an admin", body = ErrorBody)))]
 pub(super) async fn objects(
     State(s): State<AppState>,
     Auth(who): Auth,

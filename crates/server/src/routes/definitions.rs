@@ -15,6 +15,7 @@ use super::extract::{Admin, Auth, Body, Query, Text};
 use crate::engine::apply::{ApplyRequest, Scope};
 use crate::error::AppError;
 
+/// Unknown parameters are refused (422), so that a misspelt `dry_run` never changes anything.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ChangeQuery {
@@ -25,6 +26,11 @@ pub(super) struct ChangeQuery {
     #[serde(default)]
     force: bool,
 }
+
+const VIOLATIONS: &str =
+    "it would break confirmed or active bookings, listed in `violations`; `force=true` preempts them";
+const INVALID: &str = "the definitions are not valid (an unknown GPU model, size or cohort, a selector that does not \
+    compile, a name given twice, …) or a parameter cannot be read; the error names the object and field";
 
 async fn change(
     s: &AppState,
@@ -51,7 +57,8 @@ pub(super) async fn sizes(State(s): State<AppState>, Auth(_who): Auth) -> Result
 
 /// Replace the declared sizes (the built-in gpu-small, gpu-medium and gpu-large stay unless redefined).
 #[utoipa::path(put, path = "/sizes", tag = "definitions", params(ChangeQuery), request_body = Vec<SizeDoc>,
-    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 409, description = VIOLATIONS, body = ErrorBody), (status = 422, description = INVALID, body = ErrorBody)))]
 pub(super) async fn put_sizes(
     State(s): State<AppState>,
     Admin(who): Admin,
@@ -85,7 +92,8 @@ pub(super) async fn projects(
 
 /// Replace every project.
 #[utoipa::path(put, path = "/projects", tag = "definitions", params(ChangeQuery), request_body = Vec<ProjectDoc>,
-    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 409, description = VIOLATIONS, body = ErrorBody), (status = 422, description = INVALID, body = ErrorBody)))]
 pub(super) async fn put_projects(
     State(s): State<AppState>,
     Admin(who): Admin,
@@ -115,7 +123,8 @@ pub(super) async fn cohorts(
 
 /// Replace every cohort.
 #[utoipa::path(put, path = "/cohorts", tag = "definitions", params(ChangeQuery), request_body = Vec<CohortDoc>,
-    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 409, description = VIOLATIONS, body = ErrorBody), (status = 422, description = INVALID, body = ErrorBody)))]
 pub(super) async fn put_cohorts(
     State(s): State<AppState>,
     Admin(who): Admin,
@@ -127,7 +136,8 @@ pub(super) async fn put_cohorts(
 
 /// Replace every node (the fleet).
 #[utoipa::path(put, path = "/fleet", tag = "definitions", params(ChangeQuery), request_body = Vec<NodeDoc>,
-    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 409, description = VIOLATIONS, body = ErrorBody), (status = 422, description = INVALID, body = ErrorBody)))]
 pub(super) async fn put_fleet(
     State(s): State<AppState>,
     Admin(who): Admin,
@@ -139,9 +149,11 @@ pub(super) async fn put_fleet(
 
 /// Create or update the documents of a manifest (YAML, `kind:` Node, Size, Cohort or Project): at most
 /// 2 MiB, 10,000 documents, and flow collections (`[…]`, `{…}`) nested at most 64 deep.
-#[utoipa::path(post, path = "/apply", tag = "definitions", params(ChangeQuery), request_body(content = String, content_type = "application/yaml"),
-    responses((status = 200, body = ApplyResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/apply", tag = "definitions", params(ChangeQuery), request_body(content = Option<String>, content_type = "application/yaml", description = "YAML documents; none (an empty body) changes nothing"),
+    responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 409, description = VIOLATIONS, body = ErrorBody),
+        (status = 413, description = "the body is over 2 MiB", body = ErrorBody),
+        (status = 422, description = INVALID, body = ErrorBody)))]
 pub(super) async fn apply(
     State(s): State<AppState>,
     Admin(who): Admin,

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use api::rest::{AvailabilityView, ErrorBody, ReasonView, SlotView, parse_want, parse_window};
+use api::rest::{AvailabilityView, ErrorBody, ModeName, ReasonView, SlotView, parse_instant, parse_want};
 use api::views::{CatalogModel, GpuView};
 use model::{Mode, Request, Window};
 
@@ -23,22 +23,49 @@ pub(super) async fn fleet(State(s): State<AppState>, Auth(_who): Auth) -> Result
     Ok(axum::Json(s.engine.read(|state, _| api::views::fleet(state.defs(), &state.catalog)).await?))
 }
 
+/// Unknown parameters are refused (422). `from` and `to` are still read, as deprecated names of `start` and
+/// `end` (not both names of one).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AvailabilityQuery {
+    /// A project the caller may see.
     project: String,
-    /// A size name; give `size` or `shape`.
+    /// A size name; give `size` or `shape`, not both.
+    #[param(min_length = 1)]
     size: Option<String>,
-    /// `MODEL/PROFILE` or `MODEL/full`.
+    /// `MODEL/PROFILE` or `MODEL/full`; give `size` or `shape`, not both.
+    #[param(pattern = "^[^/]+/.+$")]
     shape: Option<String>,
-    /// RFC 3339.
-    from: String,
-    /// RFC 3339.
-    to: String,
+    /// RFC 3339 instant in whole seconds (`from`, its deprecated name, is read too).
+    #[param(required = true, value_type = String, format = DateTime, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.0+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")]
+    start: Option<String>,
+    /// RFC 3339 instant in whole seconds, after `start` (`to`, its deprecated name, is read too).
+    #[param(required = true, value_type = String, format = DateTime, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.0+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")]
+    end: Option<String>,
+    /// Deprecated: `start`.
+    #[param(ignore)]
+    from: Option<String>,
+    /// Deprecated: `end`.
+    #[param(ignore)]
+    to: Option<String>,
     /// `reserved` (default) or `opportunistic`.
+    #[param(value_type = Option<ModeName>)]
     mode: Option<String>,
-    /// Also count per slot of this length: ISO 8601 (`PT1H`) or `1h`.
+    /// Also count per slot of this length: ISO 8601 (`PT1H`) or `1h`; at most 2,000 slots.
     step: Option<String>,
+}
+
+/// The instant given under `name` or under its deprecated `alias`, and the name it came under.
+fn renamed(
+    (name, value): (&'static str, Option<String>),
+    (alias, old): (&'static str, Option<String>),
+) -> Result<(&'static str, String), AppError> {
+    match (value, old) {
+        (Some(v), None) => Ok((name, v)),
+        (None, Some(v)) => Ok((alias, v)),
+        (Some(_), Some(_)) => Err(AppError::invalid(name, format!("give {name} or {alias} (deprecated), not both"))),
+        (None, None) => Err(AppError::invalid(name, "is required: an RFC 3339 instant such as 2026-01-05T09:00:00Z")),
+    }
 }
 
 /// At most this many slots per availability request.
@@ -46,18 +73,23 @@ const MAX_SLOTS: i64 = 2000;
 
 /// How many devices can be booked for the whole window — booking that many succeeds, one more fails.
 #[utoipa::path(get, path = "/availability", tag = "bookings", params(AvailabilityQuery),
-    responses((status = 200, body = AvailabilityView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AvailabilityView),
+        (status = 403, description = "a project the caller may not see", body = ErrorBody),
+        (status = 422, description = "bad input, naming the parameter; also neither or both of size and shape, an \
+            end not after the start, or a step giving more than 2,000 slots", body = ErrorBody)))]
 pub(super) async fn availability(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Query(q): Query<AvailabilityQuery>,
+    Query(mut q): Query<AvailabilityQuery>,
 ) -> Result<axum::Json<AvailabilityView>, AppError> {
     if !who.can_read(&q.project) {
         return Err(AppError::forbidden(format!("you may not see project {:?}", q.project)));
     }
     let want = parse_want(q.size.as_deref(), q.shape.as_deref())?;
-    let window = parse_window(&q.from, &q.to)
-        .map_err(|e| AppError::invalid(if e.field == "start" { "from" } else { "to" }, e.reason))?;
+    let (start_name, start) = renamed(("start", q.start.take()), ("from", q.from.take()))?;
+    let (end_name, end) = renamed(("end", q.end.take()), ("to", q.to.take()))?;
+    let window = Window::new(parse_instant(start_name, &start)?, parse_instant(end_name, &end)?)
+        .map_err(|e| AppError::invalid(end_name, e))?;
     let mode = match q.mode.as_deref() {
         None => Mode::Reserved,
         Some(m) => Mode::parse(m)

@@ -6,6 +6,7 @@ mod definitions;
 mod extract;
 mod fleet;
 mod headers;
+mod openapi;
 mod ops;
 mod tokens;
 
@@ -22,28 +23,18 @@ pub use extract::Auth;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "gpubook", description = "Book whole GPUs and MIG slices for a time window."),
-    modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
 struct ApiDoc;
 
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        let components = api.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-    }
-}
-
-/// The OpenAPI document of `/api/v1`, generated from the handlers.
+/// The OpenAPI document of `/api/v1`, generated from the handlers (served at `/api/v1/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    api_router().1
 }
 
-fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The routes of `/api/v1` and their document, finished by [`openapi::Contract`] once every route is in.
+fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(fleet::catalog))
         .routes(routes!(fleet::fleet, definitions::put_fleet))
         .routes(routes!(definitions::sizes, definitions::put_sizes))
@@ -57,7 +48,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::whoami))
         .routes(routes!(ops::audit))
-        .routes(routes!(cluster::objects))
+        .routes(routes!(cluster::objects));
+    let (router, mut spec) = router.split_for_parts();
+    utoipa::Modify::modify(&openapi::Contract, &mut spec);
+    spec.info.version = env!("CARGO_PKG_VERSION").into();
+    (router, spec)
 }
 
 pub(crate) use headers::security as security_headers;
@@ -65,8 +60,7 @@ pub(crate) use headers::security as security_headers;
 /// `/api/v1`, its OpenAPI document and docs page, `/healthz`, `/readyz` and `/metrics`; [`crate::app()`]
 /// adds the console and the security headers.
 pub(crate) fn service() -> Router<AppState> {
-    let (api, mut spec) = api_router().split_for_parts();
-    spec.info.version = env!("CARGO_PKG_VERSION").into();
+    let (api, spec) = api_router();
     let api = api.fallback(ops::no_route).layer(axum::middleware::map_response(json_errors));
     Router::new()
         .nest("/api/v1", api)

@@ -83,16 +83,17 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Result<impl IntoRespon
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
+/// Unknown parameters are refused (422).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuditQuery {
-    /// At most this many entries, newest first (default 100, at most 1000).
+    /// At most this many entries, newest first (default 100; below 1 reads as 1, above 1000 as 1000).
     limit: Option<i64>,
 }
 
 /// Who did what (admin only).
 #[utoipa::path(get, path = "/audit", tag = "auth", params(AuditQuery),
-    responses((status = 200, body = Vec<AuditView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<AuditView>), (status = 403, description = "not an admin", body = ErrorBody)))]
 pub(super) async fn audit(
     State(s): State<AppState>,
     Auth(who): Auth,
