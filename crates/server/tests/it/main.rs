@@ -10,6 +10,7 @@ mod faults;
 mod harness;
 mod kubernetes;
 mod listener;
+mod openapi;
 mod race;
 
 pub(crate) use harness::{Harness, at};
