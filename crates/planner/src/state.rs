@@ -202,7 +202,11 @@ impl Planner {
         for b in bookings {
             match self.restorable(&b) {
                 Ok(()) => self.restore(b).expect("checked as restorable"),
-                Err(e) => refused.push((b, e)),
+                Err(e) => {
+                    // Kept off the calendar (archived), its id is still taken: never give it to another.
+                    self.next_id = self.next_id.max(b.id.0 + 1);
+                    refused.push((b, e))
+                }
             }
         }
         self.index_deferred = false;

@@ -94,6 +94,9 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     if lock_file.try_lock().is_err() {
         return Err(ServeError::Locked(cfg.data_dir.display().to_string()));
     }
+    // Bound before anything that holds the database's writer lock, so a port in use leaves no lock behind.
+    let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| ServeError::Listen(cfg.listen, e))?;
+    let addr = listener.local_addr().map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let kube = match &cfg.kubernetes {
         Some(k) => Some((crate::kubernetes::client(&k.source).await.map_err(ServeError::Kubernetes)?, k.interval)),
         None => None,
@@ -129,7 +132,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     }
     store.commit(&seed).await?;
     let metrics = Arc::new(Metrics::default());
-    let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone());
+    let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone(), tokens.clone());
     // A writer whose lock is gone stops writing at once; the commits' epoch check catches the rest.
     let health = engine.health.clone();
     let lock_watch = tokio::spawn(async move {
@@ -151,8 +154,6 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
         sessions: Default::default(),
     };
     let router = app(state);
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| ServeError::Listen(cfg.listen, e))?;
-    let addr = listener.local_addr().map_err(|e| ServeError::Listen(cfg.listen, e))?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let backend = store.backend();
     let http = cfg.http.clone();

@@ -81,11 +81,26 @@ impl WriterLock {
         let Some(conn) = self.conn.as_mut() else { return std::future::pending().await };
         loop {
             tokio::time::sleep(every).await;
-            if let Err(e) = sqlx::query("SELECT 1").execute(&mut *conn).await {
-                return StoreError::Sql(e);
+            // A partitioned server answers nothing at all: no answer within the timeout is a lost lock too.
+            match tokio::time::timeout(LOCK_ANSWER, sqlx::query("SELECT 1").execute(&mut *conn)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return StoreError::Sql(e),
+                Err(_) => return StoreError::Sql(sqlx::Error::PoolTimedOut),
             }
         }
     }
+}
+
+/// How long the lock's session may take to answer before it counts as lost.
+const LOCK_ANSWER: Duration = Duration::from_secs(5);
+
+/// PostgreSQL connections of gpubook: a statement waits at most 5 s for a row lock (the writer row every
+/// commit updates), and a session idle inside a transaction for 30 s is ended by the server, so a commit
+/// connection cut mid-transaction (a partition the client never reports) cannot hold the writer row, and
+/// with it every later commit, until TCP gives up hours later.
+fn pg_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    Ok(PgConnectOptions::from_str(url)?
+        .options([("lock_timeout", "5s"), ("idle_in_transaction_session_timeout", "30s")]))
 }
 
 /// Fixed: the advisory lock key of gpubook's single writer.
@@ -106,8 +121,7 @@ impl Store {
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
             Db::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = PgPoolOptions::new().max_connections(8).connect_with(pg_options(url)?).await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             Db::Postgres(pool)
         } else {
@@ -133,7 +147,8 @@ impl Store {
             Db::Sqlite(_) => {
                 let opts = SqliteConnectOptions::from_str(url)?;
                 let db_file = opts.get_filename();
-                let file = if db_file.as_os_str().is_empty() || db_file.as_os_str() == ":memory:" {
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let file = if in_memory || db_file.as_os_str().is_empty() {
                     None
                 } else {
                     let canonical = db_file.canonicalize().unwrap_or_else(|_| db_file.to_path_buf());
@@ -149,7 +164,7 @@ impl Store {
                 WriterLock { conn: None, _file: file, epoch: 0 }
             }
             Db::Postgres(_) => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
+                let mut conn = sqlx::PgConnection::connect_with(&pg_options(url)?).await?;
                 let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                     .bind(WRITER_LOCK_KEY)
                     .fetch_one(&mut conn)
@@ -176,25 +191,34 @@ impl Store {
 
     /// Everything the engine needs to start: objects, bookings, tokens and idempotency records.
     pub async fn load(&self) -> Result<Snapshot, StoreError> {
+        let postgres = self.backend() == "postgres";
         on_db!(&self.db, |p| {
+            // One transaction, so the four reads agree. On PostgreSQL it first waits for any transaction that
+            // holds the writer row: a commit whose connection was cut may still be finishing on the server,
+            // and a reload must see it rather than decide against a state without it.
+            let mut tx = p.begin().await?;
+            if postgres {
+                sqlx::query("SELECT epoch FROM writer WHERE id = 1 FOR SHARE").execute(&mut *tx).await?;
+            }
             let objects = sqlx::query_as::<_, ObjectRow>("SELECT kind, name, doc FROM objects ORDER BY kind, name")
-                .fetch_all(p)
+                .fetch_all(&mut *tx)
                 .await?;
             let bookings = sqlx::query_as::<_, BookingRow>(
                 "SELECT id, project, owner, state, starts_at, ends_at, doc FROM bookings ORDER BY id",
             )
-            .fetch_all(p)
+            .fetch_all(&mut *tx)
             .await?;
             let tokens = sqlx::query_as::<_, TokenRow>(
                 "SELECT id, hash, subject, role, projects, created_at FROM tokens ORDER BY id",
             )
-            .fetch_all(p)
+            .fetch_all(&mut *tx)
             .await?;
             let idempotency = sqlx::query_as::<_, IdempotencyRow>(
                 "SELECT subject, key, request_hash, status, response, created_at FROM idempotency",
             )
-            .fetch_all(p)
+            .fetch_all(&mut *tx)
             .await?;
+            tx.commit().await?;
             Ok(Snapshot { objects, bookings, tokens, idempotency })
         })
     }
@@ -208,7 +232,18 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        self.transact(batch, false).await
+    }
+
+    /// Whether commits go through again after failing: a fenced transaction that (on SQLite) also rewrites
+    /// a 256 KiB row, so a disk with room for the epoch check alone does not pass for a writable one.
+    pub async fn probe_write(&self) -> Result<(), StoreError> {
+        self.transact(&Batch::default(), true).await
+    }
+
+    async fn transact(&self, batch: &Batch, probe: bool) -> Result<(), StoreError> {
         let epoch = self.epoch();
+        let sqlite = self.backend() == "sqlite";
         on_db!(&self.db, |p| {
             let mut conn = p.acquire().await?;
             let written = async {
@@ -223,6 +258,14 @@ impl Store {
                     if held != 1 {
                         return Err(StoreError::Fenced(epoch));
                     }
+                }
+                if probe && sqlite {
+                    sqlx::query(
+                        "INSERT INTO probe (id, payload) VALUES (1, zeroblob(262144)) \
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload",
+                    )
+                    .execute(&mut *tx)
+                    .await?;
                 }
             for change in &batch.objects {
                 match change {

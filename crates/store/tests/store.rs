@@ -235,7 +235,10 @@ async fn the_sqlite_lock_is_on_the_database_file_whatever_its_spelling() {
     let db = ScratchDb::new("sqlite").await;
     let path = db.url.trim_start_matches("sqlite://").to_string();
     let (dir, file) = path.rsplit_once('/').unwrap();
-    let other_spelling = format!("sqlite://{dir}/./{file}");
+    // The same file through a symbolic link to its directory: only the canonical path tells them apart.
+    let link = format!("{dir}-link");
+    std::os::unix::fs::symlink(dir, &link).unwrap();
+    let other_spelling = format!("sqlite://{link}/{file}");
     let a = Store::open(&db.url).await.unwrap();
     let b = Store::open(&other_spelling).await.unwrap();
     let held = a.lock_writer(&db.url).await.unwrap();
@@ -245,6 +248,7 @@ async fn the_sqlite_lock_is_on_the_database_file_whatever_its_spelling() {
     assert!(b.lock_writer(&other_spelling).await.unwrap().is_some());
     a.close().await;
     b.close().await;
+    let _ = std::fs::remove_file(&link);
 }
 
 #[tokio::test]

@@ -208,3 +208,25 @@ fn a_window_past_the_servers_bounds_is_refused_before_anything_is_held() {
     p.cancel(id, now).unwrap();
     assert_eq!(p.index[&ModelKey("H100-80GB".into())].rows(), 0);
 }
+
+#[test]
+fn a_booking_kept_off_the_calendar_keeps_its_id() {
+    let mut p = planner(2);
+    let want = Want::Shape(ShapeKey::mig(&ModelKey("H100-80GB".into()), "7g.80gb"));
+    let req = Request {
+        project: "p".into(),
+        owner: "o".into(),
+        want,
+        count: 2,
+        window: w(0, H),
+        mode: Mode::Reserved,
+        priority: None,
+    };
+    let (_, id) = p.book(&req, Instant(0));
+    let id = id.expect("two whole GPUs book");
+    // A fleet without the second GPU cannot hold the booking: it is refused (archived), its id stays taken.
+    let mut smaller = planner(1);
+    let refused = smaller.restore_all(p.bookings().cloned());
+    assert_eq!(refused.len(), 1);
+    assert!(smaller.next_id().0 > id.0, "{:?} would be given again", id);
+}

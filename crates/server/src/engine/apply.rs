@@ -191,6 +191,8 @@ impl State {
             tracing::info!(booking = %b.id, "archived: {e}");
             archive.insert(b.id, b);
         }
+        // Ids keep counting from where this planner was, whatever the new one holds.
+        planner.skip_ids_below(self.planner.next_id());
         (planner, archive, violations)
     }
 }

@@ -29,7 +29,7 @@ use store::{Batch, Store};
 
 use crate::auth::{Principal, Tokens};
 use crate::error::AppError;
-use command::{Answer, Reply, TokenEntry, Write};
+use command::{Answer, Reply, Write};
 use state::State;
 
 /// At most this many requests are decided and committed together.
@@ -70,6 +70,11 @@ pub struct Health(Mutex<Writes>);
 impl Health {
     pub fn writes(&self) -> Writes {
         self.0.lock().map(|w| w.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// A write probe went through: writes work again (unless fenced).
+    pub fn recovered(&self) {
+        self.set(Writes::Ok);
     }
 
     /// Records the outcome of a commit. Fenced is final.
@@ -125,10 +130,13 @@ impl Engine {
         store: Store,
         clock: Clock,
         metrics: Arc<crate::metrics::Metrics>,
+        tokens: Tokens,
     ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let health = Arc::new(Health::default());
-        let task = tokio::spawn(run(state, store, clock.clone(), rx, metrics, health.clone()));
+        let (catalog, config) = (state.catalog.clone(), state.config.clone());
+        let shell = Shell { store, catalog, config, tokens, health: health.clone(), metrics };
+        let task = tokio::spawn(run(state, shell, clock.clone(), rx));
         (Engine { tx, clock, health }, task)
     }
 
@@ -159,25 +167,22 @@ impl Engine {
         self.write(|reply| Write::Cancel { who, id, reply }).await
     }
 
-    pub async fn apply(
-        &self,
-        who: Principal,
-        request: apply::ApplyRequest,
-        tokens: Tokens,
-    ) -> Result<apply::Applied, AppError> {
-        self.write(|reply| Write::Apply { who, request, tokens, reply }).await
+    pub async fn apply(&self, who: Principal, request: apply::ApplyRequest) -> Result<apply::Applied, AppError> {
+        self.write(|reply| Write::Apply { who, request, reply }).await
     }
 
+    /// A new token; it works once this answers (its row is committed).
     pub async fn create_token(
         &self,
         who: Principal,
         request: api::rest::TokenRequest,
-    ) -> Result<(api::rest::TokenCreated, TokenEntry), AppError> {
+    ) -> Result<api::rest::TokenCreated, AppError> {
         self.write(|reply| Write::CreateToken { who, request, reply }).await
     }
 
-    pub async fn revoke_token(&self, who: Principal, id: String, tokens: Tokens) -> Result<(), AppError> {
-        self.write(|reply| Write::RevokeToken { who, id, tokens, reply }).await
+    /// Revokes a token; it stops working once its deletion is committed.
+    pub async fn revoke_token(&self, who: Principal, id: String) -> Result<(), AppError> {
+        self.write(|reply| Write::RevokeToken { who, id, reply }).await
     }
 
     /// Queues a write, and waits for its answer: given once its batch is committed.
@@ -188,15 +193,20 @@ impl Engine {
     }
 }
 
-async fn run(
-    state: State,
+/// What the engine loop works with besides the state.
+struct Shell {
     store: Store,
-    clock: Clock,
-    mut rx: mpsc::UnboundedReceiver<Op>,
-    metrics: Arc<crate::metrics::Metrics>,
+    catalog: model::Catalog,
+    config: planner::Config,
+    /// The token table every request authenticates against: changed as token writes commit, and set anew
+    /// from the database on a reload.
+    tokens: Tokens,
     health: Arc<Health>,
-) {
-    let (catalog, config) = (state.catalog.clone(), state.config.clone());
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
+async fn run(state: State, shell: Shell, clock: Clock, mut rx: mpsc::UnboundedReceiver<Op>) {
+    let Shell { store, health, metrics, tokens, .. } = &shell;
     // `None` after a failed commit whose reload failed too: tried again on the next request.
     let mut state = Some(state);
     let mut next_id = model::BookingId(1);
@@ -210,7 +220,7 @@ async fn run(
             }
         }
         if state.is_none() {
-            state = reload(&store, &catalog, &config, next_id, &health).await;
+            state = reload(&shell, next_id).await;
         }
         let Some(mut current) = state.take() else {
             // Dropping an op drops its answer channel: its request gets the health's refusal.
@@ -228,7 +238,7 @@ async fn run(
             match op {
                 Op::Read(f) => {
                     if !answers.is_empty() {
-                        failed = !flush(&store, &mut batch, &mut answers, &health).await;
+                        failed = !flush(store, &mut batch, &mut answers, health).await;
                         if failed {
                             continue;
                         }
@@ -238,7 +248,7 @@ async fn run(
                 Op::Write(_) if health.is_fenced() => {}
                 Op::Write(w) => {
                     let started = std::time::Instant::now();
-                    let (b, answer) = w.decide(&mut current, now);
+                    let (b, answer) = w.decide(&mut current, tokens, now);
                     metrics.decide.observe(started.elapsed());
                     batch.append(b);
                     answers.push(answer);
@@ -247,14 +257,14 @@ async fn run(
         }
         if !failed && !answers.is_empty() {
             let started = std::time::Instant::now();
-            failed = !flush(&store, &mut batch, &mut answers, &health).await;
+            failed = !flush(store, &mut batch, &mut answers, health).await;
             metrics.commit.observe(started.elapsed());
         }
         next_id = next_id.max(current.planner.next_id());
         state = if failed {
             // The state holds decisions the database does not: throw it away.
             drop(current);
-            reload(&store, &catalog, &config, next_id, &health).await
+            reload(&shell, next_id).await
         } else {
             Some(current)
         };
@@ -265,11 +275,15 @@ async fn run(
 /// gets a 503, and `false` tells the caller to reload the state. A connection that failed is closed by the
 /// store, never reused.
 async fn flush(store: &Store, batch: &mut Batch, answers: &mut Vec<Answer>, health: &Health) -> bool {
+    let empty = batch.is_empty();
     let result = store.commit(batch).await;
     *batch = Batch::default();
     match result {
         Ok(()) => {
-            health.set(Writes::Ok);
+            // An empty batch (refusals, replays) wrote nothing, so it proves nothing about writing.
+            if !empty {
+                health.set(Writes::Ok);
+            }
             for a in answers.drain(..) {
                 a(Ok(()));
             }
@@ -294,15 +308,14 @@ async fn flush(store: &Store, batch: &mut Batch, answers: &mut Vec<Answer>, heal
 
 /// The committed state, from the database, counting ids on from `next_id`. `None` (logged, and the health
 /// says so) when the database cannot be read.
-async fn reload(
-    store: &Store,
-    catalog: &model::Catalog,
-    config: &planner::Config,
-    next_id: model::BookingId,
-    health: &Health,
-) -> Option<State> {
+async fn reload(shell: &Shell, next_id: model::BookingId) -> Option<State> {
+    let Shell { store, catalog, config, tokens, health, .. } = shell;
     let loaded = match store.load().await {
-        Ok(snap) => State::load(snap, catalog.clone(), config.clone(), false).map(|(s, _)| s),
+        Ok(snap) => {
+            let stored = snap.tokens.iter().filter_map(|r| crate::auth::principal_of(r).map(|p| (r.hash.clone(), p)));
+            tokens.replace_all(stored.collect());
+            State::load(snap, catalog.clone(), config.clone(), false).map(|(s, _)| s)
+        }
         Err(e) => Err(e.to_string()),
     };
     match loaded {

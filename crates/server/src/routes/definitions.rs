@@ -40,12 +40,7 @@ async fn change(
     q: ChangeQuery,
 ) -> Result<axum::Json<ApplyResult>, AppError> {
     let req = ApplyRequest { docs, scope, dry_run: q.dry_run, force: q.force };
-    let tokens = s.tokens.clone();
-    let applied = s.engine.apply(who, req, tokens).await?;
-    // Tokens of deleted projects stop working once the deletion is durable.
-    for id in &applied.revoked {
-        s.tokens.remove_id(id);
-    }
+    let applied = s.engine.apply(who, req).await?;
     Ok(axum::Json(applied.result))
 }
 

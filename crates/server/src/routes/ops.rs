@@ -13,8 +13,8 @@ use super::extract::{Auth, Query};
 use crate::error::AppError;
 
 /// 200 when the engine answers, the database is reachable and this server can write; 503 with the reason
-/// otherwise. "Can write" is the outcome of the last commit: after a failed one (a full disk, say) it stays
-/// 503 until a commit goes through again — the next write retries by itself.
+/// otherwise. "Can write" is the outcome of the last commit; after a failed one (a full disk, say) each call
+/// probes with a write of a commit's size (`Store::probe_write`) and turns healthy once one goes through.
 pub(super) async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
     let r = readiness(&s).await;
     let status = if r.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -47,7 +47,15 @@ async fn readiness(s: &AppState) -> Readiness {
     use crate::engine::Writes;
     let engine = s.engine.read(|_, _| ()).await;
     let db = s.store.ping().await;
-    let writes = s.engine.health.writes();
+    let mut writes = s.engine.health.writes();
+    // While commits fail, a probe write tells whether they would go through again: so the server turns
+    // ready by itself, even where an orchestrator sends it no traffic while it is not ready.
+    if let Writes::Failing(_) = writes
+        && s.store.probe_write().await.is_ok()
+    {
+        s.engine.health.recovered();
+        writes = Writes::Ok;
+    }
     let mut detail = Vec::new();
     if let Err(e) = &engine {
         detail.push(format!("engine: {}", e.body.message));

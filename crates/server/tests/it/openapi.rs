@@ -162,8 +162,8 @@ impl Oneshot {
         let (state, _seed) = State::load(snapshot, catalog.clone(), planner::Config::default(), true).unwrap();
         let metrics = Arc::new(server::metrics::Metrics::default());
         let clock = Clock::Fixed(Arc::new(AtomicI64::new(T0)));
-        let (engine, task) = Engine::start(state, store.clone(), clock, metrics.clone());
         let tokens = Tokens::default();
+        let (engine, task) = Engine::start(state, store.clone(), clock, metrics.clone(), tokens.clone());
         for (secret, subject, role, projects) in
             [("admin-secret", "root", Role::Admin, vec![]), ("alice-secret", "alice", Role::Member, vec!["team-a"])]
         {

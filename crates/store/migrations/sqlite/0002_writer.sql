@@ -6,3 +6,10 @@ CREATE TABLE writer (
     epoch BIGINT NOT NULL
 );
 INSERT INTO writer (id, epoch) VALUES (1, 0);
+
+-- What a write probe rewrites while commits are failing (a full disk, say): a real write of a commit's size,
+-- so the server turns healthy only once such a write goes through again.
+CREATE TABLE probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    payload BLOB NOT NULL
+);
