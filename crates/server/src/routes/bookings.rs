@@ -42,17 +42,18 @@ pub(super) async fn create(
     Query(q): Query<CreateQuery>,
     Body(body): Body<BookingRequest>,
 ) -> Result<Response, AppError> {
+    // Checked also for a dry run (which ignores it): a request the document refuses is refused.
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 200 && !k.contains('\t') => Some(k.to_string()),
+            _ => return Err(AppError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
+        },
+    };
     if q.dry_run {
         let decision = s.engine.read(move |state, now| state.decide(&who, &body, now)).await??;
         return Ok(axum::Json(decision).into_response());
     }
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => match v.to_str() {
-            Ok(k) if !k.is_empty() && k.len() <= 200 => Some(k.to_string()),
-            _ => return Err(AppError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
-        },
-    };
     let booked = s.engine.book(who, body, key).await?;
     Ok(match booked {
         Booked::Created(created) => (StatusCode::CREATED, axum::Json(created)).into_response(),

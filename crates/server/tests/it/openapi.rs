@@ -183,11 +183,26 @@ impl Oneshot {
         Oneshot { app: server::app(state), spec: spec(), _engine: task, _db: db }
     }
 
-    /// Sends one request; answers the status, the headers and the JSON body (or the text as a JSON string).
+    /// Sends one request; answers the status and the JSON body (or the text as a JSON string).
     async fn send(&self, method: Method, uri: &str, token: Option<&str>, body: Body) -> (StatusCode, Value) {
+        self.send_with(method, uri, token, &[], body).await
+    }
+
+    /// [`Oneshot::send`] with more headers.
+    async fn send_with(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let svc = hyper_util::service::TowerToHyperService::new(self.app.clone());
         let resp = svc.call(req.body(body).unwrap()).await.unwrap();
@@ -279,6 +294,16 @@ async fn errors_are_the_documented_ones_in_the_error_format() {
     let (s, e) = o.check(Method::POST, "/bookings", "/bookings", alice, Body::from(ask.to_string())).await;
     assert_eq!(s, 422, "{e}");
     assert!(e.to_string().contains("count"), "{e}");
+    // The Idempotency-Key is checked also for a dry run, which ignores it.
+    let ask = json!({"project": "team-a", "size": "gpu-small", "start": at(1), "end": at(2)}).to_string();
+    let (s, e) = o.check(Method::POST, "/bookings", "/bookings?dry_run=true", alice, Body::from(ask.clone())).await;
+    assert_eq!((s, &e["verdict"]), (200, &json!("fits")), "{e}");
+    for key in ["k".repeat(201), "a\tb".to_string()] {
+        let uri = "/api/v1/bookings?dry_run=true";
+        let (s, e) = o.send_with(Method::POST, uri, alice, &[("idempotency-key", &key)], Body::from(ask.clone())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{key:?}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().starts_with("Idempotency-Key"), "{e}");
+    }
 
     // Outside the operations: a method a route lacks (405, with Allow) and no route at all (404).
     let (s, e) = o.send(Method::PATCH, "/api/v1/bookings", alice, empty()).await;
