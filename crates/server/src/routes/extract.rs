@@ -52,20 +52,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too-large", "the body is over 1 MiB")
         })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "body".to_string() } else { path };
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                AppError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "bad-json",
-                    format!("the body is not valid JSON: {inner}"),
-                )
-            } else {
-                AppError::invalid(&field, inner)
+        match serde_path_to_error::deserialize(&mut *de) {
+            Ok(v) => de.end().map(|()| Body(v)).map_err(bad_json),
+            // JSON has one kind of number: `2.0` is the integer 2, as the schema's `integer` says too.
+            Err(e) if e.inner().to_string().starts_with("invalid type: floating point") => {
+                let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad_json)?;
+                whole_numbers(&mut value);
+                serde_path_to_error::deserialize(value).map(Body).map_err(invalid)
             }
-        })
+            Err(e) => Err(invalid(e)),
+        }
+    }
+}
+
+fn bad_json(e: serde_json::Error) -> AppError {
+    AppError::new(axum::http::StatusCode::BAD_REQUEST, "bad-json", format!("the body is not valid JSON: {e}"))
+}
+
+/// A body that is JSON but not what the operation reads: names the field.
+fn invalid(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = e.path().to_string();
+    let field = if path == "." { "body".to_string() } else { path };
+    let inner = e.into_inner();
+    if inner.is_syntax() || inner.is_eof() { bad_json(inner) } else { AppError::invalid(&field, inner) }
+}
+
+/// Numbers without a fraction (`2.0`, `-1e3`) as integers, where an integer type can hold them.
+fn whole_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                // The bounds are exact powers of two; `as` is exact below them.
+                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                    *n = (f as i64).into();
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                    *n = (f as u64).into();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

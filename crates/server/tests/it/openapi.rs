@@ -294,6 +294,19 @@ async fn errors_are_the_documented_ones_in_the_error_format() {
     let (s, e) = o.check(Method::POST, "/bookings", "/bookings", alice, Body::from(ask.to_string())).await;
     assert_eq!(s, 422, "{e}");
     assert!(e.to_string().contains("count"), "{e}");
+    // JSON has one kind of number: 2.0 is a count (as the schema's `integer` says), 1.5 is not.
+    let ask =
+        json!({"project": "team-a", "size": "gpu-small", "count": 2.0, "priority": -0.0, "start": at(1), "end": at(2)});
+    let (s, e) = o.check(Method::POST, "/bookings", "/bookings?dry_run=true", alice, Body::from(ask.to_string())).await;
+    assert_eq!((s, &e["verdict"]), (200, &json!("fits")), "{e}");
+    assert_eq!(e["placements"].as_array().unwrap().len(), 2, "{e}");
+    let ask = json!({"project": "team-a", "size": "gpu-small", "count": 1.5, "start": at(1), "end": at(2)});
+    let (s, e) = o.check(Method::POST, "/bookings", "/bookings?dry_run=true", alice, Body::from(ask.to_string())).await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().starts_with("count"), "{e}");
+    let ask = json!({"project": "team-a", "size": "gpu-small", "start": at(1), "end": at(2)});
+    let (s, e) = o.check(Method::POST, "/bookings", "/bookings", alice, Body::from(format!("{ask} trailing"))).await;
+    assert_eq!((s, &e["error"]["code"]), (400, &json!("bad-json")), "{e}");
     // The Idempotency-Key is checked also for a dry run, which ignores it.
     let ask = json!({"project": "team-a", "size": "gpu-small", "start": at(1), "end": at(2)}).to_string();
     let (s, e) = o.check(Method::POST, "/bookings", "/bookings?dry_run=true", alice, Body::from(ask.clone())).await;
