@@ -189,8 +189,8 @@ pub(crate) fn availability(client: &Client, args: AvailabilityArgs) -> anyhow::R
     let (start, end) = args.what.window()?;
     let mut q = vec![
         ("project", args.what.project.clone()),
-        ("from", start.to_string()),
-        ("to", end.to_string()),
+        ("start", start.to_string()),
+        ("end", end.to_string()),
         ("mode", args.what.mode.clone()),
     ];
     if let Some(s) = &args.what.size {
@@ -204,7 +204,7 @@ pub(crate) fn availability(client: &Client, args: AvailabilityArgs) -> anyhow::R
     }
     let view: AvailabilityView = client.get("/availability", &q)?;
     emit(args.output, &view, || {
-        let mut t = table(&["from", "to", "available"]);
+        let mut t = table(&["start", "end", "available"]);
         t.add_row(vec![when::show(&start.to_string()), when::show(&end.to_string()), view.available.to_string()]);
         for s in view.slots.iter().flatten() {
             t.add_row(vec![when::show(&s.start), when::show(&s.end), s.available.to_string()]);
