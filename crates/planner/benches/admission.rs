@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant as Clock;
 
 use model::{
-    Booking, BookingId, Catalog, Cohort, Definitions, Device, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node,
-    Project, Quota, Reconfiguration, Request, ShapeKey, Slices, Slot, Want, Window,
+    Booking, BookingId, Catalog, Definitions, Device, GpuId, Instant, Limits, Mode, ModelKey, Project, Quota,
+    Reconfiguration, Request, ShapeKey, Slices, Slot, Want, Window,
 };
 use planner::{Config, Planner, Verdict};
 
@@ -40,57 +40,15 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 const DAY: i64 = 86_400;
-const T0: i64 = 1_767_571_200;
-
-/// A small deterministic generator (xorshift64*), so every run loads the same calendar.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+const T0: i64 = testkit::DAY0.0;
+use testkit::Rng;
 
 fn definitions(gpus: u32) -> Definitions {
-    let model = ModelKey("H100-80GB".into());
-    let fleet_gpus = (0..gpus)
-        .map(|i| Gpu {
-            id: GpuId { node: format!("node-{}", i / 8), index: i % 8 },
-            model: model.clone(),
-            uuid: None,
-            reconfiguration: Reconfiguration::Dynamic,
-            layout: None,
-        })
-        .collect::<Vec<_>>();
-    let mut nodes: Vec<Node> = Vec::new();
-    for g in fleet_gpus {
-        match nodes.last_mut() {
-            Some(n) if n.name == g.id.node => n.gpus.push(g),
-            _ => nodes.push(Node { name: g.id.node.clone(), gpus: vec![g] }),
-        }
-    }
-    let quota = Quota { model: model.clone(), nominal: Slices(gpus * 8), borrowing_limit: None, lending_limit: None };
-    let project = Project {
-        name: "bench".into(),
-        namespace: "bench".into(),
-        cohort: Some("org".into()),
-        priority: 0,
-        quotas: [(model, quota)].into(),
-        sizes: None,
-        limits: Limits::default(),
-    };
-    Definitions {
-        fleet: Fleet::new(nodes).expect("valid fleet"),
-        sizes: Default::default(),
-        cohorts: [("org".to_string(), Cohort { name: "org".into(), parent: None })].into(),
-        projects: [("bench".to_string(), project), ("small".to_string(), small())].into(),
-    }
+    let fleet = testkit::fleet().gpus("node", "H100-80GB", gpus, 8, Reconfiguration::Dynamic).build();
+    let bench = testkit::project("bench").cohort("org").quota("H100-80GB", gpus * 8, None, None);
+    let mut defs = testkit::definitions(fleet).cohort("org", None).project(bench).build();
+    defs.projects.insert("small".to_string(), small());
+    defs
 }
 
 /// A project of its own cohort with one GPU of nominal quota, to be refused on quota.
@@ -226,7 +184,7 @@ fn calendar_week(planner: &Planner, now: Instant, from_day: i64) -> (f64, u32) {
 }
 
 fn measure(gpus: u32, samples: usize) -> Row {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(gpus));
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15 ^ u64::from(gpus));
     let before = ALLOCATED.load(Ordering::Relaxed);
     let started = Clock::now();
     let (planner, bookings) = load(gpus, &mut rng);

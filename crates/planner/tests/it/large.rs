@@ -12,7 +12,7 @@ use planner::{Config, Planner, Verdict};
 use proptest::prelude::*;
 
 const HOUR: i64 = 3600;
-const DAY0: i64 = 1_767_571_200;
+const DAY0: i64 = testkit::DAY0.0;
 const GPUS: u32 = 66;
 const PROFILES: [&str; 5] = ["1g.10gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"];
 

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use crate::props::{GpuSpec, build, gpu_spec, shapes_of};
 
 const HOUR: i64 = 3600;
-const DAY0: i64 = 1_767_571_200;
+const DAY0: i64 = testkit::DAY0.0;
 
 /// One device to place: its shape and window.
 #[derive(Clone, Debug)]

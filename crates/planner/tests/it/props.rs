@@ -11,7 +11,7 @@ use proptest::prelude::*;
 
 const MODELS: [&str; 4] = ["H100-80GB", "A30-24GB", "RTX-PRO-6000-Blackwell-96GB", "L40S-48GB"];
 const HOUR: i64 = 3600;
-const DAY0: i64 = 1_767_571_200;
+const DAY0: i64 = testkit::DAY0.0;
 
 #[derive(Clone, Debug)]
 pub(crate) struct GpuSpec {
