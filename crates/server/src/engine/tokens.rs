@@ -23,7 +23,10 @@ impl State {
         let role = Role::parse(&req.role).ok_or_else(|| {
             AppError::invalid("role", format!("{:?} is not admin, project-admin, member or viewer", req.role))
         })?;
-        if req.subject.trim().is_empty() || req.subject.chars().count() > 128 || req.subject.chars().any(char::is_control) {
+        if req.subject.trim().is_empty()
+            || req.subject.chars().count() > 128
+            || req.subject.chars().any(char::is_control)
+        {
             return Err(AppError::invalid("subject", "must be 1 to 128 printable characters"));
         }
         let projects: BTreeSet<String> = req.projects.iter().cloned().collect();
