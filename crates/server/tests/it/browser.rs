@@ -96,7 +96,19 @@ async fn text(c: &Client, css: &str) -> String {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
-    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    // htmx may swap the element between finding it and reading it (a stale reference): find it again.
+    let mut last = None;
+    for _ in 0..50 {
+        match c.find(Locator::Css(css)).await {
+            Ok(e) => match e.text().await {
+                Ok(t) => return t,
+                Err(err) => last = Some(err),
+            },
+            Err(err) => last = Some(err),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: {last:?}")
 }
 
 /// What the Content-Security-Policy refused on the current page since it loaded (none, for every page).
