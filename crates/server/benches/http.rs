@@ -95,6 +95,7 @@ fn bench(backend: &'static str, clients: usize, per_client: usize) {
         k8s: Default::default(),
         kubernetes: None,
         http: Default::default(),
+        lock_check: server::serve::LOCK_CHECK,
     };
     let running = rt.block_on(server::start(cfg)).unwrap();
     let token = running.admin_token.clone().unwrap();

@@ -37,6 +37,9 @@ pub struct ServeConfig {
     pub kubernetes: Option<crate::kubernetes::KubeConfig>,
     /// Timeouts and the connection cap of the HTTP listener.
     pub http: HttpLimits,
+    /// How often a PostgreSQL writer checks that its lock's session is alive ([`LOCK_CHECK`]; tests lengthen
+    /// it to reach the commits' own epoch check first).
+    pub lock_check: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +83,7 @@ impl Running {
 }
 
 /// How often a PostgreSQL writer checks that its lock's session is still alive.
-const LOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+pub const LOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The path of the bootstrap admin token.
 pub fn admin_token_path(data_dir: &Path) -> PathBuf {
@@ -135,8 +138,9 @@ pub async fn start(cfg: ServeConfig) -> Result<Running, ServeError> {
     let (engine, engine_task) = Engine::start(state, store.clone(), cfg.clock.clone(), metrics.clone(), tokens.clone());
     // A writer whose lock is gone stops writing at once; the commits' epoch check catches the rest.
     let health = engine.health.clone();
+    let lock_check = cfg.lock_check;
     let lock_watch = tokio::spawn(async move {
-        let lost = writer.lost(LOCK_CHECK).await;
+        let lost = writer.lost(lock_check).await;
         health.fence(format!("the database's writer lock was lost ({lost}); restart this server"));
         writer // kept, so the lock (if any is left) is released only at shutdown
     });

@@ -157,6 +157,7 @@ pub(crate) fn run(catalog: model::Catalog, args: ServeArgs) -> anyhow::Result<()
         k8s,
         kubernetes,
         http,
+        lock_check: server::serve::LOCK_CHECK,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

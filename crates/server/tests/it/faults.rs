@@ -125,3 +125,34 @@ fn a_window_to_the_end_of_time_is_refused_at_once() {
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("fraction"), "{body}");
 }
+
+#[test]
+fn a_replaced_writer_is_refused_by_the_epoch_check_of_its_own_commit() {
+    if !store::scratch::backends().contains(&"postgres") {
+        return;
+    }
+    let mut h = Harness::start("postgres");
+    // The lock's watcher looks only once an hour: the old writer learns it was replaced from its commit.
+    h.lock_check = std::time::Duration::from_secs(3600);
+    h.restart();
+    let admin = h.admin();
+    let ask = |from: f64| serde_json::json!({"project": "team-a", "size": "gpu-tiny", "start": at(from), "end": at(from + 1.0)});
+    assert_eq!(admin.post("/bookings", &ask(1.0)).0, 201);
+    h.rt.block_on(store::scratch::terminate_lock_sessions(&h.database_url()));
+    let next = h.another_server().expect("the new writer takes the lock");
+    assert_eq!(admin.root_get("/healthz").0, 200, "the old writer does not know yet");
+    let (status, body) = admin.post("/bookings", &ask(2.0));
+    assert_eq!(status, 503, "the old writer must not commit: {body}");
+    let (status, ready) = admin.root_get("/readyz");
+    assert_eq!(status, 503);
+    assert!(ready.contains(r#""writes":"fenced""#) && ready.contains("no longer the writer"), "{ready}");
+    assert_eq!(admin.post("/bookings", &ask(3.0)).0, 503, "fenced for good");
+    let next_admin = crate::harness::Api {
+        base: format!("http://{}/api/v1", next.addr),
+        root: format!("http://{}", next.addr),
+        token: admin.token.clone(),
+    };
+    let (_, listed) = next_admin.get("/bookings?project=team-a");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "nothing of the old writer landed after the takeover: {listed}");
+    h.rt.block_on(next.stop());
+}

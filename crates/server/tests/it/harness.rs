@@ -22,6 +22,8 @@ pub(crate) struct Harness {
     http: server::serve::HttpLimits,
     /// A SQLite database of the test's choosing (on a small disk, say) instead of the scratch one.
     sqlite_url: Option<String>,
+    /// How often a PostgreSQL writer checks its lock's session; used from the next (re)start on.
+    pub(crate) lock_check: std::time::Duration,
 }
 
 /// 2026-11-23T08:00:00Z: a Monday morning, the test clock's start.
@@ -56,6 +58,7 @@ impl Harness {
             kube: None,
             http,
             sqlite_url: None,
+            lock_check: server::serve::LOCK_CHECK,
         };
         h.boot(database_url, true);
         h
@@ -77,6 +80,7 @@ impl Harness {
             kube: None,
             http: Default::default(),
             sqlite_url: Some(url),
+            lock_check: server::serve::LOCK_CHECK,
         };
         h.boot(None, true);
         h
@@ -97,6 +101,7 @@ impl Harness {
             k8s: Default::default(),
             kubernetes: self.kube.clone(),
             http: self.http.clone(),
+            lock_check: self.lock_check,
         };
         let running = self.rt.block_on(server::start(cfg)).expect("server starts");
         self.url = format!("http://{}", running.addr);
@@ -128,6 +133,7 @@ impl Harness {
             k8s: Default::default(),
             kubernetes: None,
             http: self.http.clone(),
+            lock_check: self.lock_check,
         };
         self.rt.block_on(server::start(cfg))
     }
