@@ -193,12 +193,18 @@ impl Store {
     pub async fn load(&self) -> Result<Snapshot, StoreError> {
         let postgres = self.backend() == "postgres";
         on_db!(&self.db, |p| {
-            // One transaction, so the four reads agree. On PostgreSQL it first waits for any transaction that
-            // holds the writer row: a commit whose connection was cut may still be finishing on the server,
-            // and a reload must see it rather than decide against a state without it.
+            // On PostgreSQL, first wait for any transaction that holds the writer row: a commit whose connection
+            // was cut may still be finishing on the server, and a reload must see it rather than decide against
+            // a state without it. A transaction of its own, so the share lock is not held while loading.
+            if postgres {
+                let mut wait = p.begin().await?;
+                sqlx::query("SELECT epoch FROM writer WHERE id = 1 FOR SHARE").execute(&mut *wait).await?;
+                wait.commit().await?;
+            }
+            // One snapshot, so the four reads agree (SQLite's read transactions are; PostgreSQL's need asking).
             let mut tx = p.begin().await?;
             if postgres {
-                sqlx::query("SELECT epoch FROM writer WHERE id = 1 FOR SHARE").execute(&mut *tx).await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
             }
             let objects = sqlx::query_as::<_, ObjectRow>("SELECT kind, name, doc FROM objects ORDER BY kind, name")
                 .fetch_all(&mut *tx)
