@@ -82,11 +82,7 @@ fn a_writer_that_loses_its_postgres_lock_stops_writing_and_another_takes_over() 
 
     // A new server takes over the database and books; the old one still refuses.
     let next = h.another_server().expect("the new writer starts");
-    let next_admin = crate::harness::Api {
-        base: format!("http://{}/api/v1", next.addr),
-        root: format!("http://{}", next.addr),
-        token: admin.token.clone(),
-    };
+    let next_admin = crate::harness::Api::at(next.addr, &admin.token);
     let (status, body) = next_admin.post("/bookings", &ask(3.0));
     assert_eq!(status, 201, "{body}");
     assert_eq!(admin.post("/bookings", &ask(4.0)).0, 503);
@@ -147,11 +143,7 @@ fn a_replaced_writer_is_refused_by_the_epoch_check_of_its_own_commit() {
     assert_eq!(status, 503);
     assert!(ready.contains(r#""writes":"fenced""#) && ready.contains("no longer the writer"), "{ready}");
     assert_eq!(admin.post("/bookings", &ask(3.0)).0, 503, "fenced for good");
-    let next_admin = crate::harness::Api {
-        base: format!("http://{}/api/v1", next.addr),
-        root: format!("http://{}", next.addr),
-        token: admin.token.clone(),
-    };
+    let next_admin = crate::harness::Api::at(next.addr, &admin.token);
     let (_, listed) = next_admin.get("/bookings?project=team-a");
     assert_eq!(listed.as_array().unwrap().len(), 1, "nothing of the old writer landed after the takeover: {listed}");
     h.rt.block_on(next.stop());

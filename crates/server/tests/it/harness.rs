@@ -90,8 +90,25 @@ impl Harness {
         let database_url = database_url
             .or_else(|| self.sqlite_url.clone())
             .or_else(|| (self.backend == "sqlite").then(|| self.db.as_ref().map(|d| d.url.clone())).flatten());
-        let cfg = server::ServeConfig {
-            data_dir: self.data_dir.clone(),
+        let cfg = self.config(self.data_dir.clone(), database_url, demo, self.kube.clone());
+        let running = self.rt.block_on(server::start(cfg)).expect("server starts");
+        self.url = format!("http://{}", running.addr);
+        if let Some(t) = &running.admin_token {
+            self.admin = t.clone();
+        }
+        self.running = Some(running);
+    }
+
+    /// The settings every server of the harness starts with: the fixed clock, the catalog, the limits.
+    fn config(
+        &self,
+        data_dir: std::path::PathBuf,
+        database_url: Option<String>,
+        demo: bool,
+        kubernetes: Option<server::kubernetes::KubeConfig>,
+    ) -> server::ServeConfig {
+        server::ServeConfig {
+            data_dir,
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url,
             demo,
@@ -99,16 +116,10 @@ impl Harness {
             planner: planner::Config::default(),
             clock: Clock::Fixed(self.clock.clone()),
             k8s: Default::default(),
-            kubernetes: self.kube.clone(),
+            kubernetes,
             http: self.http.clone(),
             lock_check: self.lock_check,
-        };
-        let running = self.rt.block_on(server::start(cfg)).expect("server starts");
-        self.url = format!("http://{}", running.addr);
-        if let Some(t) = &running.admin_token {
-            self.admin = t.clone();
         }
-        self.running = Some(running);
     }
 
     /// Stops the server gracefully and starts it again on the same database.
@@ -122,19 +133,7 @@ impl Harness {
     /// Another server on the same PostgreSQL database, with its own data directory (a second replica, or the
     /// server that takes over); `Err` when it cannot start.
     pub(crate) fn another_server(&self) -> Result<server::Running, server::ServeError> {
-        let cfg = server::ServeConfig {
-            data_dir: self.data_dir.join("other"),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: self.db.as_ref().map(|d| d.url.clone()),
-            demo: false,
-            catalog: model::Catalog::builtin(),
-            planner: planner::Config::default(),
-            clock: Clock::Fixed(self.clock.clone()),
-            k8s: Default::default(),
-            kubernetes: None,
-            http: self.http.clone(),
-            lock_check: self.lock_check,
-        };
+        let cfg = self.config(self.data_dir.join("other"), self.db.as_ref().map(|d| d.url.clone()), false, None);
         self.rt.block_on(server::start(cfg))
     }
 
@@ -203,6 +202,11 @@ fn read(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Va
 }
 
 impl Api {
+    /// A client of the server at `addr` (another than the harness's own) with `token`.
+    pub(crate) fn at(addr: std::net::SocketAddr, token: &str) -> Api {
+        Api { base: format!("http://{addr}/api/v1"), root: format!("http://{addr}"), token: token.to_string() }
+    }
+
     pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         read(
             agent()
