@@ -7,6 +7,7 @@
 mod admit;
 mod availability;
 mod calendar;
+mod cancel;
 mod check;
 mod hosts;
 mod index;
@@ -20,6 +21,7 @@ mod steps;
 mod verdict;
 
 pub use availability::MAX_COUNTED;
+pub use cancel::CancelError;
 pub use plan::LayoutEpoch;
 pub use state::{Config, Packing, Planner};
 pub use verdict::{Decision, Move, Reason, ReasonCode, Verdict};

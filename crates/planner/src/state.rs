@@ -6,6 +6,7 @@ use std::sync::Arc;
 use model::{Booking, BookingId, Catalog, Definitions, GpuId, Instant, ModelKey, Shape, ShapeKey, Slot, Status};
 
 use crate::calendar::{GpuCal, Res};
+use crate::cancel::CancelError;
 use crate::index::{Cell, ModelIndex, row_of, row_window};
 use crate::quota::{Change, Ledger};
 
@@ -288,10 +289,10 @@ impl Planner {
     }
 
     /// Releases a booking's devices and quota and records how it ended.
-    pub(crate) fn release(&mut self, id: BookingId, ended: Status, at: Instant) -> Result<(), String> {
-        let b = self.bookings.get(&id).ok_or_else(|| format!("no booking {id}"))?.clone();
-        if !b.holds() {
-            return Err(format!("booking {id} is already {}", b.ended.as_ref().map_or("", Status::as_str)));
+    pub(crate) fn release(&mut self, id: BookingId, ended: Status, at: Instant) -> Result<(), CancelError> {
+        let b = self.bookings.get(&id).ok_or(CancelError::NoBooking(id))?.clone();
+        if let Some(status) = &b.ended {
+            return Err(CancelError::Ended { id, status: status.as_str() });
         }
         for (i, d) in b.devices.iter().enumerate() {
             if let Some(&g) = self.by_id.get(&d.gpu) {
@@ -307,10 +308,10 @@ impl Planner {
     }
 
     /// Cancels a booking, freeing its devices at once. A booking that has completed cannot be cancelled.
-    pub fn cancel(&mut self, id: BookingId, now: Instant) -> Result<(), String> {
-        let b = self.bookings.get(&id).ok_or_else(|| format!("no booking {id}"))?;
+    pub fn cancel(&mut self, id: BookingId, now: Instant) -> Result<(), CancelError> {
+        let b = self.bookings.get(&id).ok_or(CancelError::NoBooking(id))?;
         if b.holds() && now >= b.window().end {
-            return Err(format!("booking {id} has completed"));
+            return Err(CancelError::Completed(id));
         }
         self.release(id, Status::Cancelled, now)
     }

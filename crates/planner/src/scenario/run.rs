@@ -111,7 +111,7 @@ pub fn run(text: &str, catalog: &Catalog) -> Result<Outcome, String> {
             Step::Cancel { line, id } => {
                 let r = planner.cancel(BookingId(id), now);
                 out.transcript
-                    .push(format!("cancel b{id} => {}", r.as_ref().map_or_else(|e| e.clone(), |_| "ok".into())));
+                    .push(format!("cancel b{id} => {}", r.as_ref().map_or_else(ToString::to_string, |_| "ok".into())));
                 if let Err(e) = r {
                     out.failures.push(format!("line {line}: cancel b{id}: {e}"));
                 }

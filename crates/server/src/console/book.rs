@@ -26,7 +26,8 @@ pub(crate) async fn verdict(State(st): State<AppState>, Posted(s, f): Posted<Boo
     let who = s.who.clone();
     match st.engine.read(move |state, now| state.decide(&who, &req, now)).await {
         Ok(Ok(d)) => decision(&s, &d).into_response(),
-        Ok(Err(e)) | Err(e) => refusal(&s, &e).into_response(),
+        Ok(Err(e)) => refusal(&s, &e.into()).into_response(),
+        Err(e) => refusal(&s, &e.into()).into_response(),
     }
 }
 
@@ -73,7 +74,7 @@ pub(crate) async fn book(State(st): State<AppState>, Posted(s, f): Posted<BookFo
         Err(e) => Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e)),
         Ok(req) => {
             let who = s.who.clone();
-            st.engine.book(who, req, None).await
+            st.engine.book(who, req, None).await.map_err(AppError::from)
         }
     };
     let e = match outcome {
@@ -86,6 +87,6 @@ pub(crate) async fn book(State(st): State<AppState>, Posted(s, f): Posted<BookFo
     let q = CalQuery { project: f.project.clone(), tier: f.tier.clone(), ..CalQuery::default() };
     match calendar(&st, &s, &q).await {
         Ok(cal) => (e.status, render(&s, &q, &cal, f, Some(refusal(&s, &e)))).into_response(),
-        Err(err) => super::error_page(&s, super::layout::Nav::Calendar, &err),
+        Err(err) => super::error_page(&s, super::layout::Nav::Calendar, err),
     }
 }

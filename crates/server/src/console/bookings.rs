@@ -41,7 +41,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: Session, Query(q): Query
         .await;
     let (views, now) = match read {
         Ok(v) => v,
-        Err(e) => return super::error_page(&s, Nav::Bookings, &e),
+        Err(e) => return super::error_page(&s, Nav::Bookings, e),
     };
     let of = |st: &[&str]| views.iter().filter(|v| st.contains(&v.status.as_str())).collect::<Vec<_>>();
     let (active, upcoming) = (of(&["active"]), of(&["confirmed"]));
@@ -123,11 +123,11 @@ pub(crate) async fn cancel(
     Posted(s, _): Posted<CsrfOnly>,
 ) -> Response {
     let Some(bid) = parse_id(&id) else {
-        return super::error_page(&s, Nav::Bookings, &crate::error::AppError::not_found(format!("no booking {id}")));
+        return super::error_page(&s, Nav::Bookings, crate::error::AppError::not_found(format!("no booking {id}")));
     };
     let who = s.who.clone();
     match st.engine.cancel(who, bid).await {
         Ok(v) => Redirect::to(&format!("/console/bookings?cancelled={}", v.id)).into_response(),
-        Err(e) => super::error_page(&s, Nav::Bookings, &e),
+        Err(e) => super::error_page(&s, Nav::Bookings, e),
     }
 }

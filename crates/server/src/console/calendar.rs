@@ -14,7 +14,7 @@ use super::layout::{Nav, page};
 use super::session::Session;
 use super::tiers::{Tier, projects, tiers};
 use crate::app_state::AppState;
-use crate::error::AppError;
+use crate::engine::error::Unavailable;
 
 /// Cells count free devices up to this many and show more as "50+": counting every free slice of a large
 /// fleet for every hour of a week would make the page slow for no use.
@@ -57,12 +57,12 @@ pub(crate) struct Calendar {
 pub(crate) async fn page_handler(State(s): State<AppState>, session: Session, Query(q): Query<CalQuery>) -> Response {
     match calendar(&s, &session, &q).await {
         Ok(cal) => render(&session, &q, &cal, BookForm::default(), None).into_response(),
-        Err(e) => super::error_page(&session, Nav::Calendar, &e),
+        Err(e) => super::error_page(&session, Nav::Calendar, e),
     }
 }
 
 /// Reads the calendar the query asks for.
-pub(crate) async fn calendar(s: &AppState, session: &Session, q: &CalQuery) -> Result<Calendar, AppError> {
+pub(crate) async fn calendar(s: &AppState, session: &Session, q: &CalQuery) -> Result<Calendar, Unavailable> {
     let (who, tz) = (session.who.clone(), session.tz.clone());
     let q = CalQuery {
         project: q.project.clone(),

@@ -53,7 +53,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
     let rows = st.engine.read(|state, now| (rows(state, now), now)).await;
     let (rows, now) = match rows {
         Ok(r) => r,
-        Err(e) => return super::error_page(&s, Nav::Fleet, &e),
+        Err(e) => return super::error_page(&s, Nav::Fleet, e),
     };
     let from = Instant(now.0.div_euclid(3600) * 3600);
     let scale = Scale { from, to: from.plus(HOURS * 3600), width: TIMELINE_PX };

@@ -59,8 +59,9 @@ async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Respon
     }
 }
 
-/// An engine error as a page, with the status it carries.
-pub(crate) fn error_page(s: &session::Session, nav: layout::Nav, e: &AppError) -> Response {
+/// An engine error as a page, with its status and message as `crate::error` maps them for the API.
+pub(crate) fn error_page(s: &session::Session, nav: layout::Nav, e: impl Into<AppError>) -> Response {
+    let e: AppError = e.into();
     let body = html! {
         main {
             h1 { "Something went wrong" }

@@ -71,7 +71,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
         .await;
     let (quotas, now, range) = match read {
         Ok(r) => r,
-        Err(e) => return super::error_page(&s, Nav::Projects, &e),
+        Err(e) => return super::error_page(&s, Nav::Projects, e),
     };
     let scale = Scale { from: range.start, to: range.end, width: 560.0 };
     let mut by_project: BTreeMap<&str, Vec<&QuotaUse>> = BTreeMap::new();

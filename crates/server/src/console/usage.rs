@@ -90,7 +90,7 @@ pub(crate) async fn page_handler(State(st): State<AppState>, s: Session) -> Resp
         .await;
     let (models, now, range) = match read {
         Ok(r) => r,
-        Err(e) => return super::error_page(&s, Nav::Usage, &e),
+        Err(e) => return super::error_page(&s, Nav::Usage, e),
     };
     let scale = Scale { from: range.start, to: range.end, width: 760.0 };
     let whose = if s.who.is_admin() { "every project" } else { "your projects" };

@@ -6,17 +6,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::http::StatusCode;
-
 use api::Document;
 use api::rest::{ApplyResult, Violation};
 use model::{Booking, BookingId, Definitions, Instant, Status};
 use planner::Planner;
 use store::{Batch, ObjectChange};
 
+use super::error::Error;
 use super::state::{State, audit, booking_row, object_row, resolve_docs};
 use crate::auth::{Principal, Tokens};
-use crate::error::AppError;
 
 /// What an apply does with the documents it is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +45,9 @@ impl State {
         req: ApplyRequest,
         tokens: &Tokens,
         now: Instant,
-    ) -> Result<(Applied, Batch), AppError> {
+    ) -> Result<(Applied, Batch), Error> {
         if !who.is_admin() {
-            return Err(AppError::forbidden("only an admin changes fleet, sizes, cohorts and projects"));
+            return Err(Error::Forbidden("only an admin changes fleet, sizes, cohorts and projects".into()));
         }
         let mut next = self.docs.clone();
         let mut changes = Vec::new();
@@ -71,11 +69,10 @@ impl State {
             changes.push(format!("{what} {} {}", key.0, key.1));
             next.insert(key, doc.clone());
         }
-        let (defs, warnings) = resolve_docs(&next, &self.catalog).map_err(|e| {
-            AppError::invalid(&format!("{} {}", e.object.clone().unwrap_or_default(), e.field), e.reason)
-        })?;
+        let (defs, warnings) = resolve_docs(&next, &self.catalog)
+            .map_err(|e| Error::invalid(format!("{} {}", e.object.clone().unwrap_or_default(), e.field), e.reason))?;
         defs.check()
-            .map_err(|e| AppError::invalid(&format!("{} {}", e.kind, e.name), format!("{}: {}", e.field, e.reason)))?;
+            .map_err(|e| Error::invalid(format!("{} {}", e.kind, e.name), format!("{}: {}", e.field, e.reason)))?;
         let (planner, archive, violations) = self.rebuild(defs, now);
         let views: Vec<Violation> = violations
             .iter()
@@ -86,12 +83,7 @@ impl State {
             })
             .collect();
         if !views.is_empty() && !req.force {
-            return Err(AppError::new(
-                StatusCode::CONFLICT,
-                "breaks-bookings",
-                format!("the change would break {} confirmed booking(s); fix it or apply with force", views.len()),
-            )
-            .with_violations(views));
+            return Err(Error::BreaksBookings(views));
         }
         let orphaned = self.tokens_of_deleted_projects(&next, tokens);
         changes.extend(orphaned.iter().map(|(id, p)| format!("revoked Token {id} (project {p} is deleted)")));

@@ -1,6 +1,5 @@
 //! Booking and cancelling: decide with the planner, then describe what to persist.
 
-use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
 
 use api::rest::{BookingCreated, BookingRequest, BookingView, ReasonView};
@@ -8,9 +7,9 @@ use model::{BookingId, Instant};
 use planner::Verdict;
 use store::{Batch, IdempotencyRow};
 
+use super::error::{Error, Refusal};
 use super::state::{Replay, State, audit, booking_row};
 use crate::auth::Principal;
-use crate::error::AppError;
 
 /// The answer to `POST /bookings`: created now, or replayed from an earlier request with the same key.
 #[derive(Clone, Debug)]
@@ -44,27 +43,23 @@ impl State {
         body: &BookingRequest,
         key: Option<&str>,
         now: Instant,
-    ) -> Result<(Booked, Batch), AppError> {
+    ) -> Result<(Booked, Batch), Error> {
         // Authorised first: an idempotency record answers only the caller it was made for.
         self.may_book(who, body)?;
         let hash = request_hash(body);
         let scope = idempotency_scope(who, &body.project);
         if let Some(r) = key.and_then(|k| self.idempotency.get(&(scope.clone(), k.to_string()))) {
             if r.request_hash != hash {
-                return Err(AppError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "this Idempotency-Key was used for a different request",
-                ));
+                return Err(Error::KeyReused);
             }
             return Ok((Booked::Replayed { status: r.status, body: r.response.clone() }, Batch::default()));
         }
         let request = body.to_request(&who.subject)?;
         let (decision, id) = self.planner.book(&request, now);
-        let reasons: Vec<ReasonView> = decision.reasons.iter().map(ReasonView::from).collect();
         let Some(id) = id else {
-            return Err(refusal(&decision, reasons));
+            return Err(Error::Refused(Refusal { verdict: decision.verdict, reasons: decision.reasons }));
         };
+        let reasons: Vec<ReasonView> = decision.reasons.iter().map(ReasonView::from).collect();
         let mut batch = Batch::default();
         let preempted = match &decision.verdict {
             Verdict::FitsAfterPreempting(v) => v.clone(),
@@ -113,7 +108,7 @@ impl State {
         who: &Principal,
         body: &BookingRequest,
         now: Instant,
-    ) -> Result<api::rest::DecisionView, AppError> {
+    ) -> Result<api::rest::DecisionView, Error> {
         self.may_book(who, body)?;
         let request = body.to_request(&who.subject)?;
         let decision = self.planner.admit(&request, now);
@@ -122,31 +117,27 @@ impl State {
 
     /// Whether `who` may make this booking: book in its project, and at most at the project's priority
     /// unless an admin (a member cannot jump its own project's queue).
-    fn may_book(&self, who: &Principal, body: &BookingRequest) -> Result<(), AppError> {
+    fn may_book(&self, who: &Principal, body: &BookingRequest) -> Result<(), Error> {
         if !who.can_book(&body.project) {
-            return Err(AppError::forbidden(format!("you may not book for project {:?}", body.project)));
+            return Err(Error::Forbidden(format!("you may not book for project {:?}", body.project)));
         }
         let project = self.defs().projects.get(&body.project);
         if let (Some(asked), Some(p)) = (body.priority, project)
             && asked > p.priority
             && !who.is_admin()
         {
-            let message = format!(
-                "priority: {asked} is above project {}'s priority {}; only an admin books above it",
-                p.name, p.priority
-            );
-            let reason = ReasonView { code: "priority-above-project".into(), message: message.clone() };
-            return Err(AppError::forbidden(message).with_reasons(vec![reason]));
+            return Err(Error::PriorityAboveProject { asked, project: p.name.clone(), allowed: p.priority });
         }
         Ok(())
     }
 
-    pub fn cancel(&mut self, who: &Principal, id: BookingId, now: Instant) -> Result<(BookingView, Batch), AppError> {
+    pub fn cancel(&mut self, who: &Principal, id: BookingId, now: Instant) -> Result<(BookingView, Batch), Error> {
         let b = self.visible(who, id)?;
         if !who.can_cancel(&b.request.project, &b.request.owner) {
-            return Err(AppError::forbidden(format!("you may not cancel booking {id}")));
+            return Err(Error::Forbidden(format!("you may not cancel booking {id}")));
         }
-        self.planner.cancel(id, now).map_err(|e| AppError::new(StatusCode::CONFLICT, "not-cancellable", e))?;
+        // A visible booking the calendar does not hold is archived, so over: not cancellable either.
+        self.planner.cancel(id, now).map_err(Error::NotCancellable)?;
         let b = self.planner.booking(id).expect("cancelled bookings stay");
         let mut batch = Batch::default();
         batch.bookings.push(booking_row(b, &self.catalog));
@@ -155,26 +146,10 @@ impl State {
     }
 
     /// A booking the caller may see; 404 alike for "absent" and "another project's", so ids leak nothing.
-    pub fn visible(&self, who: &Principal, id: BookingId) -> Result<&model::Booking, AppError> {
+    pub fn visible(&self, who: &Principal, id: BookingId) -> Result<&model::Booking, Error> {
         match self.booking(id) {
             Some(b) if who.can_read(&b.request.project) => Ok(b),
-            _ => Err(AppError::not_found(format!("no booking {id}"))),
+            _ => Err(Error::NoBooking(id)),
         }
     }
-}
-
-/// A refused booking: 422 for input the planner cannot read, 409 when it cannot be honoured.
-fn refusal(decision: &planner::Decision, reasons: Vec<ReasonView>) -> AppError {
-    let first = reasons.first().map_or_else(|| "it does not fit".to_string(), |r| r.message.clone());
-    let bad_input = decision.reasons.iter().any(|r| r.code.is_input_error());
-    let (status, code) = if bad_input {
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-    } else {
-        (StatusCode::CONFLICT, decision.verdict.code())
-    };
-    let mut e = AppError::new(status, code, format!("the booking cannot be made: {first}")).with_reasons(reasons);
-    if let Verdict::NotBefore(t) = decision.verdict {
-        e.body.not_before = Some(t.to_string());
-    }
-    e
 }

@@ -10,12 +10,12 @@ use store::Batch;
 
 use super::apply::{Applied, ApplyRequest};
 use super::book::Booked;
+use super::error::Error;
 use super::state::State;
 use crate::auth::{Principal, Tokens};
-use crate::error::AppError;
 
 /// Where a write's answer goes once its batch is committed (or refused).
-pub type Reply<T> = oneshot::Sender<Result<T, AppError>>;
+pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
 /// Every change to the state.
 pub enum Write {
@@ -33,7 +33,7 @@ pub enum Write {
 }
 
 /// What the engine does with a decided write once its batch's commit is known.
-pub(super) type Answer = Box<dyn FnOnce(Result<(), AppError>) + Send>;
+pub(super) type Answer = Box<dyn FnOnce(Result<(), Error>) + Send>;
 
 impl Write {
     /// Decides the write against the state at `now`: what to persist, and how to answer once it is. The
@@ -76,14 +76,14 @@ impl Write {
 /// A decision's batch, and its answer: once the batch is committed, `on_commit` runs and the value is
 /// answered; the commit's error otherwise; a refusal is answered as it is, with nothing to persist.
 fn settle<T: Send + 'static>(
-    decided: Result<(T, Batch), AppError>,
+    decided: Result<(T, Batch), Error>,
     reply: Reply<T>,
     on_commit: impl FnOnce(&T) + Send + 'static,
 ) -> (Batch, Answer) {
     match decided {
         Ok((value, batch)) => (
             batch,
-            Box::new(move |committed: Result<(), AppError>| {
+            Box::new(move |committed: Result<(), Error>| {
                 if committed.is_ok() {
                     on_commit(&value);
                 }

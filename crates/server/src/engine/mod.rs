@@ -16,6 +16,7 @@
 pub mod apply;
 pub mod book;
 pub mod command;
+pub mod error;
 pub mod state;
 pub mod tokens;
 
@@ -28,8 +29,8 @@ use model::Instant;
 use store::{Batch, Store};
 
 use crate::auth::{Principal, Tokens};
-use crate::error::AppError;
 use command::{Answer, Reply, Write};
+use error::{Error, Unavailable};
 use state::State;
 
 /// At most this many requests are decided and committed together.
@@ -97,13 +98,11 @@ impl Health {
     }
 
     /// Why a request could not be taken.
-    fn refusal(&self) -> AppError {
+    fn refusal(&self) -> Unavailable {
         match self.writes() {
-            Writes::Ok => AppError::unavailable("the server is shutting down"),
-            Writes::Failing(why) => {
-                AppError::unavailable(format!("the database cannot take writes now ({why}); retry"))
-            }
-            Writes::Fenced(why) => AppError::unavailable(format!("this server no longer writes: {why}")),
+            Writes::Ok => Unavailable::ShuttingDown,
+            Writes::Failing(why) => Unavailable::Failing(why),
+            Writes::Fenced(why) => Unavailable::Fenced(why),
         }
     }
 }
@@ -144,7 +143,7 @@ impl Engine {
     pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&State, Instant) -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, Unavailable> {
         let (done, wait) = oneshot::channel();
         let op = Op::Read(Box::new(move |s, now| {
             let _ = done.send(f(s, now));
@@ -159,15 +158,15 @@ impl Engine {
         who: Principal,
         request: api::rest::BookingRequest,
         key: Option<String>,
-    ) -> Result<book::Booked, AppError> {
+    ) -> Result<book::Booked, Error> {
         self.write(|reply| Write::Book { who, request, key, reply }).await
     }
 
-    pub async fn cancel(&self, who: Principal, id: model::BookingId) -> Result<api::rest::BookingView, AppError> {
+    pub async fn cancel(&self, who: Principal, id: model::BookingId) -> Result<api::rest::BookingView, Error> {
         self.write(|reply| Write::Cancel { who, id, reply }).await
     }
 
-    pub async fn apply(&self, who: Principal, request: apply::ApplyRequest) -> Result<apply::Applied, AppError> {
+    pub async fn apply(&self, who: Principal, request: apply::ApplyRequest) -> Result<apply::Applied, Error> {
         self.write(|reply| Write::Apply { who, request, reply }).await
     }
 
@@ -176,17 +175,17 @@ impl Engine {
         &self,
         who: Principal,
         request: api::rest::TokenRequest,
-    ) -> Result<api::rest::TokenCreated, AppError> {
+    ) -> Result<api::rest::TokenCreated, Error> {
         self.write(|reply| Write::CreateToken { who, request, reply }).await
     }
 
     /// Revokes a token; it stops working once its deletion is committed.
-    pub async fn revoke_token(&self, who: Principal, id: String) -> Result<(), AppError> {
+    pub async fn revoke_token(&self, who: Principal, id: String) -> Result<(), Error> {
         self.write(|reply| Write::RevokeToken { who, id, reply }).await
     }
 
     /// Queues a write, and waits for its answer: given once its batch is committed.
-    async fn write<T>(&self, make: impl FnOnce(Reply<T>) -> Write) -> Result<T, AppError> {
+    async fn write<T>(&self, make: impl FnOnce(Reply<T>) -> Write) -> Result<T, Error> {
         let (reply, wait) = oneshot::channel();
         self.tx.send(Op::Write(Box::new(make(reply)))).map_err(|_| self.health.refusal())?;
         wait.await.map_err(|_| self.health.refusal())?
@@ -293,13 +292,13 @@ async fn flush(store: &Store, batch: &mut Batch, answers: &mut Vec<Answer>, heal
             tracing::error!("commit failed, nothing acknowledged: {e}");
             let refusal = if e.is_fenced() {
                 health.set(Writes::Fenced(e.to_string()));
-                AppError::unavailable(format!("this server no longer writes: {e}"))
+                Unavailable::Fenced(e.to_string())
             } else {
                 health.set(Writes::Failing(e.to_string()));
-                AppError::unavailable("the database did not accept the change; retry")
+                Unavailable::CommitFailed
             };
             for a in answers.drain(..) {
-                a(Err(refusal.clone()));
+                a(Err(Error::Unavailable(refusal.clone())));
             }
             false
         }

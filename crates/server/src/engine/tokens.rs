@@ -4,13 +4,12 @@
 use std::collections::BTreeSet;
 
 use api::rest::{TokenCreated, TokenRequest};
-use axum::http::StatusCode;
 use model::Instant;
 use store::{Batch, TokenRow};
 
+use super::error::Error;
 use super::state::{State, audit};
 use crate::auth::{Principal, Role, Tokens, hash_token, new_token};
-use crate::error::AppError;
 
 impl State {
     /// A new token; the caller adds it to the shared token table once the batch is committed.
@@ -19,34 +18,31 @@ impl State {
         who: &Principal,
         req: &TokenRequest,
         now: Instant,
-    ) -> Result<(TokenCreated, Batch, (String, Principal)), AppError> {
+    ) -> Result<(TokenCreated, Batch, (String, Principal)), Error> {
         let role = Role::parse(&req.role).ok_or_else(|| {
-            AppError::invalid("role", format!("{:?} is not admin, project-admin, member or viewer", req.role))
+            Error::invalid("role", format!("{:?} is not admin, project-admin, member or viewer", req.role))
         })?;
         if req.subject.trim().is_empty()
             || req.subject.chars().count() > 128
             || req.subject.chars().any(char::is_control)
         {
-            return Err(AppError::invalid("subject", "must be 1 to 128 printable characters"));
+            return Err(Error::invalid("subject", "must be 1 to 128 printable characters"));
         }
         let projects: BTreeSet<String> = req.projects.iter().cloned().collect();
         match role {
             Role::Admin if !projects.is_empty() => {
-                return Err(AppError::invalid("projects", "an admin token has no projects"));
+                return Err(Error::invalid("projects", "an admin token has no projects"));
             }
             Role::Admin => {}
-            _ if projects.is_empty() => return Err(AppError::invalid("projects", "name at least one project")),
+            _ if projects.is_empty() => return Err(Error::invalid("projects", "name at least one project")),
             _ => {
                 if let Some(p) = projects.iter().find(|p| !self.defs().projects.contains_key(*p)) {
-                    return Err(AppError::invalid("projects", format!("no project {p:?}")));
+                    return Err(Error::invalid("projects", format!("no project {p:?}")));
                 }
             }
         }
         if !who.can_grant(role, &projects) {
-            return Err(AppError::forbidden(format!(
-                "you may not create a {} token for these projects",
-                role.as_str()
-            )));
+            return Err(Error::Forbidden(format!("you may not create a {} token for these projects", role.as_str())));
         }
         let issued = issue(who, &req.subject, role, projects, now);
         let principal = &issued.2.1;
@@ -57,27 +53,14 @@ impl State {
     /// Revokes token `id`: its own for anyone, any for an admin, a project admin's member and viewer tokens
     /// of its projects. The last admin token stays: without one, nobody could change definitions or create
     /// tokens again. The caller removes the token from the shared table once the batch is committed.
-    pub fn revoke_token(
-        &mut self,
-        who: &Principal,
-        id: &str,
-        shared: &Tokens,
-        now: Instant,
-    ) -> Result<Batch, AppError> {
+    pub fn revoke_token(&mut self, who: &Principal, id: &str, shared: &Tokens, now: Instant) -> Result<Batch, Error> {
         let live = self.live_tokens(shared);
-        let target = live.get(id).ok_or_else(|| AppError::not_found(format!("no token {id}")))?;
+        let target = live.get(id).ok_or_else(|| Error::NoToken(id.to_string()))?;
         if !who.can_revoke(target) {
-            return Err(AppError::forbidden(format!("you may not revoke token {id}")));
+            return Err(Error::Forbidden(format!("you may not revoke token {id}")));
         }
         if target.is_admin() && live.values().filter(|p| p.is_admin()).count() == 1 {
-            return Err(AppError::new(
-                StatusCode::CONFLICT,
-                "last-admin-token",
-                format!(
-                    "token {id} is the last admin token: create another admin token first \
-                     (offline, with the server stopped: gpubook admin token --data-dir DIR)"
-                ),
-            ));
+            return Err(Error::LastAdminToken(id.to_string()));
         }
         Ok(self.revoke(who, id, String::new(), now))
     }

@@ -58,7 +58,7 @@ async fn readiness(s: &AppState) -> Readiness {
     }
     let mut detail = Vec::new();
     if let Err(e) = &engine {
-        detail.push(format!("engine: {}", e.body.message));
+        detail.push(format!("engine: {e}"));
     }
     if let Err(e) = &db {
         detail.push(format!("database: {e}"));

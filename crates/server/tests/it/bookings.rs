@@ -132,7 +132,8 @@ fn status_follows_the_server_clock_and_cancel_frees_capacity_at_once() {
         h.set_clock(3.0);
         assert_eq!(alice.get(&format!("/bookings/{id}")).1["status"], "completed");
         let (s, e) = alice.delete(&format!("/bookings/{id}"));
-        assert_eq!(s, 409, "a completed booking cannot be cancelled: {e}");
+        assert_eq!((s, &e["error"]["code"]), (409, &serde_json::json!("not-cancellable")), "completed: {e}");
+        assert_eq!(e["error"]["message"], format!("booking {id} has completed"));
         let (_, b) = alice.book("team-a", "shape=RTX-PRO-6000-Blackwell-96GB/full", 1, 4.0, 6.0, "reserved");
         let id = b["id"].as_str().unwrap().to_string();
         let q = format!(
@@ -144,6 +145,12 @@ fn status_follows_the_server_clock_and_cancel_frees_capacity_at_once() {
         let (s, c) = alice.delete(&format!("/bookings/{id}"));
         assert_eq!((s, &c["status"]), (200, &serde_json::json!("cancelled")));
         assert_eq!(alice.get(&q).1["available"], 1, "cancelling frees the GPU at once");
+        // Cancelled twice: still there, so not a 404, but over (409); an id that never was is a 404.
+        let (s, e) = alice.delete(&format!("/bookings/{id}"));
+        assert_eq!((s, &e["error"]["code"]), (409, &serde_json::json!("not-cancellable")), "{e}");
+        assert_eq!(e["error"]["message"], format!("booking {id} is already cancelled"));
+        let (s, e) = alice.delete("/bookings/b999");
+        assert_eq!((s, &e["error"]["code"]), (404, &serde_json::json!("not-found")), "{e}");
     });
 }
 
