@@ -13,7 +13,7 @@ mod resolve;
 
 use std::fmt;
 
-pub use docs::{CohortDoc, Document, GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, SizeDoc};
+pub use docs::{AllowanceDoc, CohortDoc, Document, GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, QuantityDoc, SizeDoc};
 pub use limits::{MAX_DOCUMENTS, MAX_FLOW_DEPTH};
 pub use resolve::resolve;
 

@@ -155,6 +155,23 @@ pub struct SizeShape {
     pub gpu_fraction: f64,
     /// GPUs of this model in the fleet.
     pub fleet_gpus: usize,
+    /// What one device of this shape brings besides itself (its booking's queue covers it).
+    pub allowance: AllowanceView,
+}
+
+/// Companion resources as Kubernetes quantities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AllowanceView {
+    pub cpu: String,
+    pub memory: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<String>,
+}
+
+impl AllowanceView {
+    pub fn of(a: &model::Allowance) -> AllowanceView {
+        AllowanceView { cpu: a.cpu(), memory: a.memory(), ephemeral_storage: a.ephemeral() }
+    }
 }
 
 impl SizeView {
@@ -169,6 +186,9 @@ impl SizeView {
                 memory_gib: round2(s.memory.gib()),
                 gpu_fraction: round2(s.gpu_fraction()),
                 fleet_gpus: counts.get(&s.key.model).copied().unwrap_or(0),
+                allowance: AllowanceView::of(
+                    &size.allowance.or_else(|| model::Allowance::default_for(catalog, &s.key)).unwrap_or_default(),
+                ),
             })
             .collect();
         SizeView {

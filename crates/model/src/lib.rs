@@ -3,6 +3,7 @@
 //! Pure data and pure functions: no IO, no clock, ordered maps only. Everything here is deterministic so the
 //! planner built on it is too.
 
+pub mod allowance;
 pub mod booking;
 pub mod catalog;
 pub mod definitions;
@@ -15,6 +16,7 @@ pub mod size;
 pub mod time;
 pub mod units;
 
+pub use allowance::Allowance;
 pub use booking::{Booking, BookingId, Device, Mode, Request, Slot, Status, Want};
 pub use catalog::{
     Catalog, CatalogError, CatalogSource, Confidence, GpuModel, MigGeometry, MigProfile, ModelKey, ProfileIdx,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::allowance::Allowance;
 use crate::shape::ShapeKey;
 
 /// A size as defined, with the shapes of the catalog its selector matched when it was defined.
@@ -14,6 +15,8 @@ pub struct Size {
     pub description: Option<String>,
     pub selector: String,
     pub shapes: BTreeSet<ShapeKey>,
+    /// Companion resources per device; `None`: the default scaled to each shape ([`Allowance::default_for`]).
+    pub allowance: Option<Allowance>,
 }
 
 /// The default sizes, as the platform teams in our market name them. The thresholds sit a little under the

@@ -77,6 +77,6 @@ fn resolve_here(
     if shapes.is_empty() {
         warnings.push("the selector matches no shape of the catalog".into());
     }
-    let size = Size { name: name.into(), description, selector: selector.into(), shapes };
+    let size = Size { name: name.into(), description, selector: selector.into(), shapes, allowance: None };
     Ok(Resolved { size, warnings })
 }

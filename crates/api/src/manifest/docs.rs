@@ -80,6 +80,40 @@ pub struct SizeDoc {
     /// A CEL expression over `device`, as in a DRA DeviceClass.
     #[schema(min_length = 1)]
     pub selector: String,
+    /// What each booked device brings besides itself, such as `{cpu: "8", memory: 64Gi}`; absent: 8 cpu
+    /// and 64Gi per whole GPU, scaled to the shape's share of its GPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowance: Option<AllowanceDoc>,
+}
+
+/// Companion resources per device, as Kubernetes quantities.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowanceDoc {
+    /// Cores, such as `8` or `500m`; at most 1024.
+    pub cpu: QuantityDoc,
+    /// Bytes, such as `64Gi`; at most 16Ti.
+    pub memory: QuantityDoc,
+    /// Bytes, such as `100Gi`; when set, queues cover `ephemeral-storage` too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<QuantityDoc>,
+}
+
+/// A Kubernetes quantity, written as a string (`"500m"`, `64Gi`) or a plain number.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum QuantityDoc {
+    Number(f64),
+    Text(String),
+}
+
+impl QuantityDoc {
+    pub fn text(&self) -> String {
+        match self {
+            QuantityDoc::Number(n) => n.to_string(),
+            QuantityDoc::Text(t) => t.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]

@@ -2,15 +2,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use model::allowance::{MAX_BYTES, MAX_CPU_MILLI, parse_quantity_milli};
 use model::fleet::FleetError;
 use model::names::check_dns_subdomain;
 use model::size::DEFAULT_SIZES;
 use model::{
-    Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, GpuModel, Layout, Limits, MigGeometry, Node, Project, Quota,
-    Reconfiguration, Size, Slices,
+    Allowance, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, GpuModel, Layout, Limits, MigGeometry, Node, Project,
+    Quota, Reconfiguration, Size, Slices,
 };
 
-use super::docs::{GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, SizeDoc};
+use super::docs::{AllowanceDoc, GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, QuantityDoc, SizeDoc};
 use super::{Document, Located, ManifestError};
 use crate::duration::parse_duration;
 
@@ -151,9 +152,41 @@ pub(crate) fn layout(geometry: &MigGeometry, doc: &LayoutDoc) -> Result<Layout, 
 
 fn size(d: &Located, s: &SizeDoc, catalog: &Catalog) -> Result<(Size, Vec<String>), ManifestError> {
     check_dns_subdomain(&s.name).map_err(|r| d.error("name", r))?;
+    let allowance = s.allowance.as_ref().map(|a| allowance(d, a)).transpose()?;
     let r = selector::resolve_size(&s.name, s.description.clone(), &s.selector, catalog)
         .map_err(|e| d.error("selector", e.to_string()))?;
-    Ok((r.size, r.warnings))
+    Ok((Size { allowance, ..r.size }, r.warnings))
+}
+
+/// An allowance, each quantity positive and within its bound; memory and storage in whole bytes.
+fn allowance(d: &Located, a: &AllowanceDoc) -> Result<Allowance, ManifestError> {
+    let quantity = |field: &str, q: &QuantityDoc, max_milli: u64, whole: bool| {
+        let text = q.text();
+        let v = parse_quantity_milli(&text).map_err(|r| d.error(format!("allowance.{field}"), r))?;
+        let reason = if v == 0 {
+            Some("must be more than zero".to_string())
+        } else if v > max_milli {
+            Some(format!("{text:?} is more than one device may bring"))
+        } else if whole && !v.is_multiple_of(1000) {
+            Some(format!("{text:?} is not a whole number of bytes"))
+        } else {
+            None
+        };
+        match reason {
+            Some(r) => Err(d.error(format!("allowance.{field}"), r)),
+            None => Ok(if whole { v / 1000 } else { v }),
+        }
+    };
+    let bytes = MAX_BYTES.saturating_mul(1000);
+    Ok(Allowance {
+        cpu_milli: quantity("cpu", &a.cpu, MAX_CPU_MILLI, false)?,
+        memory_bytes: quantity("memory", &a.memory, bytes, true)?,
+        ephemeral_bytes: a
+            .ephemeral_storage
+            .as_ref()
+            .map(|e| quantity("ephemeralStorage", e, bytes, true))
+            .transpose()?,
+    })
 }
 
 fn project(d: &Located, p: &ProjectDoc, catalog: &Catalog) -> Result<Project, ManifestError> {

@@ -182,3 +182,27 @@ fn errors_read_as_one_line_with_everything_in_it() {
         "{line}"
     );
 }
+
+#[test]
+fn a_size_sets_its_allowance_per_device_within_bounds() {
+    let size = |allowance: &str| {
+        format!(
+            "kind: Size\nname: gpu-x\nselector: \"device.attributes['gpu.nvidia.com'].type == 'gpu'\"\nallowance: {allowance}\n"
+        )
+    };
+    let (d, _) = defs(&size("{cpu: 12, memory: 96Gi, ephemeralStorage: \"200Gi\"}")).unwrap();
+    let a = d.sizes["gpu-x"].allowance.unwrap();
+    assert_eq!((a.cpu(), a.memory(), a.ephemeral()), ("12".into(), "96Gi".into(), Some("200Gi".into())));
+    let (d, _) = defs(&size("{cpu: \"500m\", memory: 1.5Gi}")).unwrap();
+    assert_eq!(d.sizes["gpu-x"].allowance.unwrap().cpu_milli, 500);
+    assert_eq!(d.sizes["gpu-small"].allowance, None, "the default sizes scale the default per shape");
+    let s = Some("Size gpu-x");
+    check(&size("{cpu: 0, memory: 1Gi}"), 1, s, "allowance.cpu", "more than zero");
+    check(&size("{cpu: 2000, memory: 1Gi}"), 1, s, "allowance.cpu", "more than one device may bring");
+    check(&size("{cpu: 2, memory: 64GB}"), 1, s, "allowance.memory", "not a quantity");
+    check(&size("{cpu: 2, memory: 17Ti}"), 1, s, "allowance.memory", "more than one device may bring");
+    check(&size("{cpu: 2, memory: 100m}"), 1, s, "allowance.memory", "whole number of bytes");
+    check(&size("{cpu: 2, memory: 1Gi, ephemeralStorage: -1}"), 1, s, "allowance.ephemeralStorage", "quantity");
+    check(&size("{cpu: 2}"), 1, None, "allowance", "missing field `memory`");
+    check(&size("{cpu: 2, memory: 1Gi, gpu: 1}"), 1, None, "allowance.gpu", "unknown field `gpu`");
+}

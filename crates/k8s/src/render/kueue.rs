@@ -8,9 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use model::{Layout, Reconfiguration, ShapeKey, Slot};
+use model::{Allowance, Layout, Reconfiguration, ShapeKey, Slot};
 use serde_json::{Value, json};
 
+use super::companion;
 use super::names::{self, NS_LABEL, ROOT_COHORT, SHARED_QUEUE, manifest, meta};
 use super::{Live, Snapshot};
 use crate::object::{Kind, Object};
@@ -30,7 +31,7 @@ pub(super) fn cohorts(s: &Snapshot) -> Vec<Object> {
 
 pub(super) fn flavors(s: &Snapshot) -> Vec<Object> {
     let fleet = &s.definitions().fleet;
-    fleet
+    let gpus: Vec<Object> = fleet
         .model_counts()
         .into_keys()
         .filter_map(|m| s.catalog().get(m.as_str()))
@@ -40,7 +41,8 @@ pub(super) fn flavors(s: &Snapshot) -> Vec<Object> {
             let spec = json!({ "spec": { "nodeLabels": { "nvidia.com/gpu.product": product } } });
             cluster(Kind::ResourceFlavor, &name, meta(&name, None, None), spec)
         })
-        .collect()
+        .collect();
+    gpus.into_iter().chain(std::iter::once(companion::flavor())).collect()
 }
 
 /// One class per priority in use: every project's, and every live booking's.
@@ -56,7 +58,7 @@ pub(super) fn priority_classes(s: &Snapshot, live: &[Live<'_>]) -> Vec<Object> {
         .collect()
 }
 
-pub(super) fn booking_queue(l: &Live<'_>) -> Object {
+pub(super) fn booking_queue(s: &Snapshot, l: &Live<'_>) -> Object {
     let b = l.booking;
     let name = names::booking(b.id);
     let mut quotas = Quotas::new();
@@ -79,7 +81,10 @@ pub(super) fn booking_queue(l: &Live<'_>) -> Object {
         "cohortName": names::cohort(l.project.cohort.as_deref()),
         "namespaceSelector": { "matchLabels": { NS_LABEL: l.namespace() } },
         "queueingStrategy": "BestEffortFIFO",
-        "resourceGroups": resource_groups(&quotas, &BTreeSet::new(), Some(0)),
+        "resourceGroups": with_companions(
+            resource_groups(&quotas, &BTreeSet::new(), Some(0)),
+            companion::resource_group(companion::of_booking(s, b), false, Some(0)),
+        ),
         "preemption": { "reclaimWithinCohort": reclaim, "withinClusterQueue": "LowerPriority" },
         "stopPolicy": if l.draining { "HoldAndDrain" } else { "None" },
     }});
@@ -90,17 +95,21 @@ pub(super) fn booking_queue(l: &Live<'_>) -> Object {
 /// the instant rendered and no active booking holds. It also lists, at zero, every flavor and resource the
 /// bookings hold, since Kueue lets a queue borrow only what it lists; a booking takes back what it lent.
 pub(super) fn shared_queue(s: &Snapshot, live: &[Live<'_>]) -> Object {
-    let mut quotas = free_capacity(s, live);
+    let (mut quotas, free) = free_capacity(s, live);
     let mut booked = BTreeSet::new();
     for d in live.iter().flat_map(|l| &l.booking.devices) {
         booked.insert(names::resource(&d.shape));
         quotas.entry(names::flavor(&d.shape.model)).or_default();
     }
+    let ephemeral = live.iter().any(|l| companion::of_booking(s, l.booking).ephemeral_bytes.is_some());
     let namespaces: BTreeSet<&str> = s.definitions().projects.values().map(|p| p.namespace.as_str()).collect();
     let mut spec = json!({
         "cohortName": ROOT_COHORT,
         "queueingStrategy": "BestEffortFIFO",
-        "resourceGroups": resource_groups(&quotas, &booked, None),
+        "resourceGroups": with_companions(
+            resource_groups(&quotas, &booked, None),
+            companion::resource_group(free, ephemeral, None),
+        ),
         "preemption": { "reclaimWithinCohort": "Never", "withinClusterQueue": "LowerPriority" },
     });
     if !namespaces.is_empty() {
@@ -153,8 +162,16 @@ fn resource_groups(quotas: &Quotas, extra: &BTreeSet<String>, borrowing_limit: O
     json!([{ "coveredResources": covered, "flavors": flavors }])
 }
 
-/// Instances that exist at `at` and no active booking holds, per flavor and resource.
-fn free_capacity(s: &Snapshot, live: &[Live<'_>]) -> Quotas {
+/// The device resource groups followed by the companion one.
+fn with_companions(devices: Value, companions: Value) -> Value {
+    let mut groups = devices.as_array().cloned().unwrap_or_default();
+    groups.push(companions);
+    Value::Array(groups)
+}
+
+/// Instances that exist at `at` and no active booking holds, per flavor and resource, and the companion
+/// resources they bring by default.
+fn free_capacity(s: &Snapshot, live: &[Live<'_>]) -> (Quotas, Allowance) {
     let mut held: BTreeMap<&model::GpuId, Vec<Slot>> = BTreeMap::new();
     for l in live.iter().filter(|l| !l.draining) {
         for d in &l.booking.devices {
@@ -162,6 +179,7 @@ fn free_capacity(s: &Snapshot, live: &[Live<'_>]) -> Quotas {
         }
     }
     let mut free = Quotas::new();
+    let mut companions = Allowance::default();
     for gpu in s.definitions().fleet.gpus() {
         let Some(model) = s.catalog().get(gpu.model.as_str()) else { continue };
         let busy = held.get(&gpu.id).map(Vec::as_slice).unwrap_or(&[]);
@@ -174,13 +192,17 @@ fn free_capacity(s: &Snapshot, live: &[Live<'_>]) -> Quotas {
         };
         let counts = free.entry(names::flavor(&gpu.model)).or_default();
         match (layout, &model.mig) {
-            (None, _) if busy.is_empty() => *counts.entry("nvidia.com/gpu".into()).or_default() += 1,
+            (None, _) if busy.is_empty() => {
+                *counts.entry("nvidia.com/gpu".into()).or_default() += 1;
+                companions = companions.plus(companion::of_shape(s, &ShapeKey::whole(&gpu.model)));
+            }
             (Some(l), Some(g)) => {
                 for p in l.placements() {
                     let slot = Slot::Mig { profile: p.profile, start: p.start };
                     if !busy.contains(&slot) {
                         let shape = ShapeKey::mig(&gpu.model, &g.profile(p.profile).name);
                         *counts.entry(names::resource(&shape)).or_default() += 1;
+                        companions = companions.plus(companion::of_shape(s, &shape));
                     }
                 }
             }
@@ -188,7 +210,7 @@ fn free_capacity(s: &Snapshot, live: &[Live<'_>]) -> Quotas {
         }
     }
     free.retain(|_, r| !r.is_empty());
-    free
+    (free, companions)
 }
 
 fn dynamic_layout(model: &model::GpuModel, declared: Option<&Layout>, busy: &[Slot]) -> Option<Layout> {

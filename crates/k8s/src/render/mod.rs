@@ -11,6 +11,7 @@
 //! quota shrinks) and everything of the booking is kept for the grace period, after which it is not
 //! rendered any more and the reconciler deletes it.
 
+mod companion;
 mod dra;
 mod kueue;
 mod mig;
@@ -94,7 +95,7 @@ impl Snapshot {
             out.extend(kueue::priority_classes(self, &live));
         }
         if on(Kind::ClusterQueue) {
-            out.extend(live.iter().map(kueue::booking_queue));
+            out.extend(live.iter().map(|l| kueue::booking_queue(self, l)));
             out.push(kueue::shared_queue(self, &live));
         }
         if on(Kind::LocalQueue) {
@@ -107,7 +108,7 @@ impl Snapshot {
             out.extend(live.iter().map(|l| dra::claim_template(self, l)));
         }
         if on(Kind::HardwareProfile) {
-            out.extend(live.iter().map(odh::hardware_profile));
+            out.extend(live.iter().map(|l| odh::hardware_profile(self, l)));
         }
         if on(Kind::ConfigMap) || on(Kind::Node) {
             out.extend(mig::mig_parted(self, &self.opts.mig_namespace));

@@ -14,6 +14,8 @@ pub const PROJECT_LABEL: &str = "gpubook.io/project";
 /// The root of gpubook's Kueue cohort tree, where the shared ClusterQueue lives.
 pub(crate) const ROOT_COHORT: &str = "gpubook";
 pub(crate) const SHARED_QUEUE: &str = "gpubook-shared";
+/// The ResourceFlavor, without node labels, that queues count cpu and memory in.
+pub(crate) const COMPANION_FLAVOR: &str = "gpubook-default";
 pub(crate) const MIG_CONFIG_MAP: &str = "gpubook-mig-parted-config";
 pub(crate) const MIG_CONFIG_LABEL: &str = "nvidia.com/mig.config";
 pub(crate) const NS_LABEL: &str = "kubernetes.io/metadata.name";

@@ -16,6 +16,12 @@ gpus:
     devices: [{index: 0, uuid: GPU-5a1c0d3e-0000-4000-8000-000000000001}]
     reconfiguration: static
     layout: all-balanced
+---
+kind: Size
+name: gpu-roomy
+description: a whole GPU with room for a big host process
+selector: device.attributes['gpu.nvidia.com'].type == 'gpu'
+allowance: {cpu: 12, memory: 200Gi, ephemeralStorage: 100Gi}
 ";
 
 pub(crate) fn planner() -> Planner {

@@ -229,3 +229,60 @@ fn resource_classes_select_exactly_their_resource() {
         }
     }
 }
+
+/// The resource group of a ClusterQueue that covers `resource`, as (flavor, nominal) pairs.
+fn quota_of(cq: &Object, resource: &str) -> Vec<(String, String)> {
+    let groups = cq.body["spec"]["resourceGroups"].as_array().unwrap();
+    let group = groups.iter().find(|g| g["coveredResources"].as_array().unwrap().iter().any(|r| r == resource));
+    let Some(group) = group else { return Vec::new() };
+    group["flavors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["resources"].as_array().unwrap().iter().filter(|r| r["name"] == resource).map(|r| {
+                let q = &r["nominalQuota"];
+                (f["name"].as_str().unwrap().to_string(), q.as_str().map_or_else(|| q.to_string(), str::to_string))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_bookings_queue_covers_the_cpu_and_memory_its_devices_bring() {
+    let objects = render(&booked(), at(2.5), &Options::default());
+    let cq = |name: &str| find(&objects, Kind::ClusterQueue, name).unwrap();
+    // b1: 2 × gpu-small placed as H100 1g.20gb (2 of 8 slices): 2 × (2 cpu, 16Gi) by default.
+    assert_eq!(quota_of(cq("gpubook-b1"), "cpu"), [("gpubook-default".to_string(), "4".to_string())]);
+    assert_eq!(quota_of(cq("gpubook-b1"), "memory"), [("gpubook-default".to_string(), "32Gi".to_string())]);
+    assert!(quota_of(cq("gpubook-b1"), "ephemeral-storage").is_empty(), "covered only when a size sets it");
+    // b3: a whole H100, opportunistic: 8 cpu, 64Gi.
+    assert_eq!(quota_of(cq("gpubook-b3"), "cpu"), [("gpubook-default".to_string(), "8".to_string())]);
+    let flavor = find(&objects, Kind::ResourceFlavor, "gpubook-default").unwrap();
+    assert_eq!(flavor.body["spec"], serde_json::json!({}), "no node labels: cpu and memory match every node");
+    let shared = cq("gpubook-shared");
+    assert_eq!(quota_of(shared, "cpu").len(), 1, "the shared queue covers cpu too");
+    let hp = find(&objects, Kind::HardwareProfile, "gpubook-b1").unwrap();
+    let ids: Vec<(&str, &str)> = hp.body["spec"]["identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["resourceType"] != "Accelerator")
+        .map(|i| (i["resourceType"].as_str().unwrap(), i["maxCount"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ids, [("CPU", "4"), ("Memory", "32Gi")]);
+}
+
+#[test]
+fn a_sizes_own_allowance_is_multiplied_by_the_booked_devices() {
+    let mut p = booked();
+    let id = crate::fixture::book(&mut p, "team-b", "gpu-roomy", 2, 1.0, 2.0, model::Mode::Opportunistic);
+    let objects = render(&p, at(1.5), &Options::default());
+    let cq = find(&objects, Kind::ClusterQueue, &id.object_name()).unwrap();
+    let flavor = |q: &str| vec![("gpubook-default".to_string(), q.to_string())];
+    assert_eq!(quota_of(cq, "cpu"), flavor("24"));
+    assert_eq!(quota_of(cq, "memory"), flavor("400Gi"));
+    assert_eq!(quota_of(cq, "ephemeral-storage"), flavor("200Gi"));
+    let shared = find(&objects, Kind::ClusterQueue, "gpubook-shared").unwrap();
+    assert_eq!(quota_of(shared, "ephemeral-storage"), flavor("0"), "listed so the shared queue may borrow it");
+}
