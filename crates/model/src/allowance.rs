@@ -6,9 +6,7 @@
 //! shape's share of its GPU (its memory slices over the GPU's): 8 cpu and 64 GiB per whole GPU, so an H100
 //! 3g.40gb (4 of 8 slices) brings 4 cpu and 32 GiB, a 1g.10gb 1 cpu and 8 GiB.
 
-use crate::booking::Want;
 use crate::catalog::Catalog;
-use crate::definitions::Definitions;
 use crate::shape::ShapeKey;
 
 /// Cpu a whole GPU brings by default, in millicores.
@@ -83,16 +81,6 @@ impl Allowance {
     pub fn ephemeral(&self) -> Option<String> {
         self.ephemeral_bytes.map(format_bytes)
     }
-}
-
-/// What one device of `shape` brings in a booking that asked for `want`: the size's allowance when it sets
-/// one, else the default for the shape (zero for a shape the catalog does not have).
-pub fn device_allowance(catalog: &Catalog, defs: &Definitions, want: &Want, shape: &ShapeKey) -> Allowance {
-    let of_size = match want {
-        Want::Size(name) => defs.sizes.get(name).and_then(|s| s.allowance),
-        Want::Shape(_) => None,
-    };
-    of_size.or_else(|| Allowance::default_for(catalog, shape)).unwrap_or_default()
 }
 
 /// A Kubernetes quantity in thousandths of its unit: `"2"` is 2000, `"500m"` 500, `"1Gi"` 1024³ × 1000.

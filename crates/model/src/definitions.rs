@@ -2,8 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::allowance::Allowance;
+use crate::booking::Want;
+use crate::catalog::Catalog;
 use crate::fleet::Fleet;
 use crate::project::{Cohort, Project, ProjectError, check_tree};
+use crate::shape::ShapeKey;
 use crate::size::Size;
 
 /// The declared state gpubook plans against.
@@ -20,5 +24,15 @@ impl Definitions {
     pub fn check(&self) -> Result<(), ProjectError> {
         let sizes: BTreeSet<String> = self.sizes.keys().cloned().collect();
         check_tree(&self.cohorts, &self.projects, &sizes)
+    }
+
+    /// What one device of `shape` brings in a booking that asked for `want`: the size's allowance when it
+    /// sets one, else the default for the shape (zero for a shape the catalog does not have).
+    pub fn device_allowance(&self, catalog: &Catalog, want: &Want, shape: &ShapeKey) -> Allowance {
+        let of_size = match want {
+            Want::Size(name) => self.sizes.get(name).and_then(|s| s.allowance),
+            Want::Shape(_) => None,
+        };
+        of_size.or_else(|| Allowance::default_for(catalog, shape)).unwrap_or_default()
     }
 }

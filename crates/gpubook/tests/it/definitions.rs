@@ -37,7 +37,8 @@ fn sizes_show_matched_shapes_with_fleet_counts_and_warnings() {
     let s = sizes.as_array().unwrap().iter().find(|s| s["name"] == "h200-2g").unwrap();
     assert_eq!(
         s["shapes"],
-        serde_json::json!([{"shape": "H200-141GB/2g.35gb", "memory_gib": 32.25, "gpu_fraction": 0.25, "fleet_gpus": 3}])
+        serde_json::json!([{"shape": "H200-141GB/2g.35gb", "memory_gib": 32.25, "gpu_fraction": 0.25, "fleet_gpus": 3,
+            "allowance": {"cpu": "2", "memory": "16Gi"}}])
     );
     assert!(stderr(&out).contains("warning:") && stderr(&out).contains("has(...)"), "{}", stderr(&out));
 }

@@ -4,7 +4,6 @@
 //! `pkg/scheduler/flavorassigner/flavorassigner.go`). They are counted in a second resource group, in a
 //! flavor without node labels, so they never narrow where the pod goes; the GPU flavor does that.
 
-use model::allowance::device_allowance;
 use model::{Allowance, Booking, ShapeKey};
 use serde_json::{Value, json};
 
@@ -19,7 +18,7 @@ pub(crate) const EPHEMERAL: &str = "ephemeral-storage";
 /// What a booking's devices bring together.
 pub(crate) fn of_booking(s: &Snapshot, b: &Booking) -> Allowance {
     b.devices.iter().fold(Allowance::default(), |sum, d| {
-        sum.plus(device_allowance(s.catalog(), s.definitions(), &b.request.want, &d.shape))
+        sum.plus(s.definitions().device_allowance(s.catalog(), &b.request.want, &d.shape))
     })
 }
 
