@@ -5,6 +5,7 @@
 
 pub mod demo;
 pub mod duration;
+pub mod fit;
 pub mod manifest;
 pub mod record;
 pub mod rest;

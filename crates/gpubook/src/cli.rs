@@ -5,6 +5,7 @@ mod catalog;
 mod client;
 mod cluster;
 mod definitions;
+mod fit;
 mod output;
 mod serve;
 mod service;
@@ -77,6 +78,9 @@ enum Command {
     Validate(ManifestArgs),
     /// Prints the demo manifests, a starting point for your own.
     Demo,
+    /// Will a model serve on each shape of the fleet under vLLM: devices, KV cache, max-model-len,
+    /// max-num-seqs and the vLLM arguments, or why not (from the server, or against -f files / --demo).
+    Fit(fit::FitArgs),
     /// Replays a demand trace through the planner under a packing policy (or all of them) and reports what
     /// each serves.
     Simulate(simulate::SimulateArgs),
@@ -130,6 +134,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::simulate(&catalog, args),
         Command::Trace(args) => simulate::trace(&catalog, args),
         Command::Demo => output::say(api::demo::MANIFEST),
+        Command::Fit(args) => fit::run(&catalog, args, &cli.server),
         Command::K8s { command } => cluster::run(&client::Client::new(&cli.server)?, command),
     }
 }
