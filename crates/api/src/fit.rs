@@ -5,8 +5,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use fit::{Answer, ConfigError, FitOption, ModelCatalog, Question, RequestError, parse_config};
-use model::{Catalog, Definitions};
+use fit::{Answer, Candidate, ConfigError, FitOption, ModelCatalog, Question, RequestError, parse_config};
 
 /// The embedded model catalog, read once.
 pub fn models() -> &'static ModelCatalog {
@@ -42,13 +41,8 @@ pub enum ModelSource<'a> {
     Config { name: &'a str, text: &'a str },
 }
 
-/// Answers `question` for the model on every shape of the fleet in `defs`, smallest first.
-pub fn ask(
-    source: ModelSource<'_>,
-    question: &Question,
-    catalog: &Catalog,
-    defs: &Definitions,
-) -> Result<FitView, FitError> {
+/// Answers `question` for the model on every candidate shape (`fit::candidates` of a fleet), smallest first.
+pub fn ask(source: ModelSource<'_>, question: &Question, candidates: &[Candidate]) -> Result<FitView, FitError> {
     let (spec, config_source, params_source) = match source {
         ModelSource::Catalog(id) => {
             let m = models().get(id).ok_or_else(|| FitError::UnknownModel {
@@ -60,7 +54,7 @@ pub fn ask(
         ModelSource::Config { name, text } => (parse_config(name, text, None)?, None, None),
     };
     let request = question.resolve(&spec)?;
-    let answer = fit::answer(&spec, request, &fit::candidates(catalog, defs));
+    let answer = fit::answer(&spec, request, candidates);
     Ok(FitView::new(&answer, config_source, params_source))
 }
 
@@ -215,4 +209,31 @@ impl FitOptionView {
             reason: o.reason.clone(),
         }
     }
+}
+
+/// Weight dtypes a fit question takes (the schema of `dtype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+pub enum DtypeName {
+    #[serde(rename = "bf16")]
+    Bf16,
+    #[serde(rename = "fp16")]
+    Fp16,
+    #[serde(rename = "fp8")]
+    Fp8,
+    #[serde(rename = "int8")]
+    Int8,
+    #[serde(rename = "int4-awq")]
+    Int4Awq,
+    #[serde(rename = "int4-gptq")]
+    Int4Gptq,
+    #[serde(rename = "mxfp4")]
+    Mxfp4,
+}
+
+/// KV cache dtypes a fit question takes (the schema of `kv_dtype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KvDtypeName {
+    Auto,
+    Fp8,
 }

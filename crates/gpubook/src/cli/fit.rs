@@ -50,15 +50,16 @@ pub(crate) fn run(catalog: &Catalog, args: FitArgs, server: &super::client::Serv
     let local = args.manifests.demo || !args.manifests.files.is_empty();
     let view: FitView = if local {
         let (defs, _) = super::definitions::load(catalog, &args.manifests)?;
+        let candidates = fit::candidates(catalog, &defs);
         match &args.model_config {
             Some(path) => {
                 let text = read_config(path)?;
                 let name = args.model.clone().unwrap_or_else(|| path.display().to_string());
-                ask(ModelSource::Config { name: &name, text: &text }, &question, catalog, &defs)?
+                ask(ModelSource::Config { name: &name, text: &text }, &question, &candidates)?
             }
             None => {
                 let Some(id) = &args.model else { bail!("give a model id (or --model-config FILE)") };
-                ask(ModelSource::Catalog(id), &question, catalog, &defs)?
+                ask(ModelSource::Catalog(id), &question, &candidates)?
             }
         }
     } else {

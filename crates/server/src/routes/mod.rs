@@ -4,6 +4,7 @@ mod bookings;
 mod cluster;
 mod definitions;
 mod extract;
+mod fit;
 mod fleet;
 mod headers;
 mod openapi;
@@ -42,6 +43,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(definitions::cohorts, definitions::put_cohorts))
         .routes(routes!(definitions::apply))
         .routes(routes!(fleet::availability))
+        .routes(routes!(fit::fit))
         .routes(routes!(bookings::create, bookings::list))
         .routes(routes!(bookings::get, bookings::cancel))
         .routes(routes!(tokens::create))

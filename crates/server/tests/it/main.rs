@@ -7,6 +7,7 @@ mod browser;
 mod console;
 mod definitions;
 mod faults;
+mod fit;
 mod harness;
 mod kubernetes;
 mod listener;
