@@ -68,7 +68,13 @@ mod tests {
         let small = "H100-80GB/1g.10gb".parse().unwrap();
         defs.sizes.insert(
             "tiny".into(),
-            Size { name: "tiny".into(), description: None, selector: "true".into(), shapes: BTreeSet::from([small]) },
+            Size {
+                name: "tiny".into(),
+                description: None,
+                selector: "true".into(),
+                shapes: BTreeSet::from([small]),
+                allowance: None,
+            },
         );
         let all = candidates(&catalog, &defs);
         assert!(all.iter().all(|c| c.shape.starts_with("H100-80GB/") && !c.shape.contains("+me")));
