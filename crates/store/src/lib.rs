@@ -220,7 +220,8 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let idempotency = sqlx::query_as::<_, IdempotencyRow>(
-                "SELECT subject, key, request_hash, status, response, created_at FROM idempotency",
+                "SELECT subject, key, request_hash, booking_id, verdict, reasons, preempted, moved, created_at \
+                 FROM idempotency",
             )
             .fetch_all(&mut *tx)
             .await?;
@@ -329,14 +330,18 @@ impl Store {
             }
             for i in &batch.idempotency {
                 sqlx::query(
-                    "INSERT INTO idempotency (subject, key, request_hash, status, response, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO idempotency \
+                     (subject, key, request_hash, booking_id, verdict, reasons, preempted, moved, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&i.subject)
                 .bind(&i.key)
                 .bind(&i.request_hash)
-                .bind(i.status)
-                .bind(&i.response)
+                .bind(i.booking_id)
+                .bind(&i.verdict)
+                .bind(&i.reasons)
+                .bind(&i.preempted)
+                .bind(&i.moved)
                 .bind(i.created_at)
                 .execute(&mut *tx)
                 .await?;

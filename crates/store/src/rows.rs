@@ -39,14 +39,24 @@ pub struct TokenRow {
     pub created_at: i64,
 }
 
-/// The answer given to a request with an `Idempotency-Key`, replayed on retries.
+/// What a request with an `Idempotency-Key` did, so that a retry is answered the same: the outcome, not the
+/// answer (the server renders the answer again from it).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct IdempotencyRow {
+    /// Whose record it is: `<token-id>/<project>`.
     pub subject: String,
     pub key: String,
     pub request_hash: String,
-    pub status: i64,
-    pub response: String,
+    /// The booking the request created.
+    pub booking_id: i64,
+    /// The decision's verdict code (`fits`, `fits-by-borrowing`, `fits-after-preempting`).
+    pub verdict: String,
+    /// The decision's reasons: a JSON array of `{"code", "message"}`.
+    pub reasons: String,
+    /// The ids of the bookings it preempted, comma-separated.
+    pub preempted: String,
+    /// The ids of the not-yet-started bookings it moved, comma-separated.
+    pub moved: String,
     pub created_at: i64,
 }
 

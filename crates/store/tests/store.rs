@@ -57,8 +57,11 @@ async fn a_commit_round_trips_through_load() {
             subject: "alice".into(),
             key: "k1".into(),
             request_hash: "h".into(),
-            status: 201,
-            response: "{}".into(),
+            booking_id: 1,
+            verdict: "fits-after-preempting".into(),
+            reasons: r#"[{"code":"preempts","message":"b2"}]"#.into(),
+            preempted: "2".into(),
+            moved: "3,4".into(),
             created_at: 9,
         });
         batch.audit.push(audit("book"));

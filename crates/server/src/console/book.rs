@@ -81,7 +81,7 @@ pub(crate) async fn book(State(st): State<AppState>, Posted(s, f): Posted<BookFo
         Ok(Booked::Created(c)) => {
             return Redirect::to(&format!("/console/bookings?booked={}", c.booking.id)).into_response();
         }
-        Ok(Booked::Replayed { .. }) => return Redirect::to("/console/bookings").into_response(),
+        Ok(Booked::Replayed(_)) => return Redirect::to("/console/bookings").into_response(),
         Err(e) => e,
     };
     let q = CalQuery { project: f.project.clone(), tier: f.tier.clone(), ..CalQuery::default() };

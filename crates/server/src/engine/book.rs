@@ -1,34 +1,20 @@
 //! Booking and cancelling: decide with the planner, then describe what to persist.
 
-use sha2::{Digest, Sha256};
-
 use api::rest::{BookingCreated, BookingRequest, BookingView, ReasonView};
 use model::{BookingId, Instant};
-use planner::Verdict;
-use store::{Batch, IdempotencyRow};
+use store::Batch;
 
 use super::error::{Error, Refusal};
-use super::state::{Replay, State, audit, booking_row};
+use super::replay::{Outcome, Replay, idempotency_scope, request_hash};
+use super::state::{State, audit, booking_row};
 use crate::auth::Principal;
 
-/// The answer to `POST /bookings`: created now, or replayed from an earlier request with the same key.
+/// The answer to `POST /bookings`: created now, or rendered again from the record of an earlier request with
+/// the same key (the booking as it is now).
 #[derive(Clone, Debug)]
 pub enum Booked {
     Created(Box<BookingCreated>),
-    Replayed { status: u16, body: String },
-}
-
-/// The hash that tells a retry from a different request under the same key.
-pub fn request_hash(body: &BookingRequest) -> String {
-    let canonical = serde_json::to_vec(body).unwrap_or_default();
-    Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Whose idempotency records a request may see: those of the same token (not the same subject: anyone may
-/// be given a token with any subject) for the same project. Stored in the `subject` column as
-/// `<token-id>/<project>`.
-pub fn idempotency_scope(who: &Principal, project: &str) -> String {
-    format!("{}/{}", who.token_id, project)
+    Replayed(Box<BookingCreated>),
 }
 
 /// Parses a booking id such as `b17` (or `17`).
@@ -52,54 +38,49 @@ impl State {
             if r.request_hash != hash {
                 return Err(Error::KeyReused);
             }
-            return Ok((Booked::Replayed { status: r.status, body: r.response.clone() }, Batch::default()));
+            let again = self.created(&r.outcome, now)?;
+            return Ok((Booked::Replayed(Box::new(again)), Batch::default()));
         }
         let request = body.to_request(&who.subject)?;
         let (decision, id) = self.planner.book(&request, now);
         let Some(id) = id else {
             return Err(Error::Refused(Refusal { verdict: decision.verdict, reasons: decision.reasons }));
         };
-        let reasons: Vec<ReasonView> = decision.reasons.iter().map(ReasonView::from).collect();
-        let mut batch = Batch::default();
-        let preempted = match &decision.verdict {
-            Verdict::FitsAfterPreempting(v) => v.clone(),
-            _ => Vec::new(),
-        };
         // One booking may move several devices: each booking once.
         let moved: Vec<BookingId> =
             decision.moves.iter().map(|m| m.booking).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        for touched in std::iter::once(id).chain(preempted.iter().copied()).chain(moved.iter().copied()) {
+        let outcome = Outcome { booking: id, verdict: decision.verdict, reasons: decision.reasons, moved };
+        let mut batch = Batch::default();
+        let preempted = outcome.preempted();
+        for touched in std::iter::once(id).chain(preempted.iter().copied()).chain(outcome.moved.iter().copied()) {
             if let Some(b) = self.planner.booking(touched) {
                 batch.bookings.push(booking_row(b, &self.catalog));
             }
         }
-        let booking = self.planner.booking(id).expect("just booked");
-        let created = BookingCreated {
-            booking: self.view(booking, now),
-            verdict: decision.verdict.code().into(),
-            reasons,
-            preempted: preempted.iter().map(ToString::to_string).collect(),
-            moved: moved.iter().map(ToString::to_string).collect(),
-        };
+        let created = self.created(&outcome, now)?;
         let detail = serde_json::json!({"request": body, "verdict": created.verdict, "preempted": created.preempted});
         batch.audit.push(audit(now, who, "book", &id.to_string(), detail.to_string()));
-        for v in &preempted {
+        for v in preempted {
             batch.audit.push(audit(now, who, "preempt", &v.to_string(), format!("reclaimed for {id}")));
         }
         if let Some(key) = key {
-            let response = serde_json::to_string(&created).unwrap_or_default();
-            let replay = Replay { request_hash: hash.clone(), status: 201, response: response.clone() };
-            self.idempotency.insert((scope.clone(), key.to_string()), replay);
-            batch.idempotency.push(IdempotencyRow {
-                subject: scope,
-                key: key.to_string(),
-                request_hash: hash,
-                status: 201,
-                response,
-                created_at: now.0,
-            });
+            let replay = Replay { request_hash: hash, outcome };
+            batch.idempotency.push(replay.to_row(scope.clone(), key.to_string(), now));
+            self.idempotency.insert((scope, key.to_string()), replay);
         }
         Ok((Booked::Created(Box::new(created)), batch))
+    }
+
+    /// The answer to a booking request that did `outcome`, with the booking as it is at `now`.
+    pub fn created(&self, outcome: &Outcome, now: Instant) -> Result<BookingCreated, Error> {
+        let booking = self.booking(outcome.booking).ok_or(Error::NoBooking(outcome.booking))?;
+        Ok(BookingCreated {
+            booking: self.view(booking, now),
+            verdict: outcome.verdict.code().into(),
+            reasons: outcome.reasons.iter().map(ReasonView::from).collect(),
+            preempted: outcome.preempted().iter().map(ToString::to_string).collect(),
+            moved: outcome.moved.iter().map(ToString::to_string).collect(),
+        })
     }
 
     /// What booking would decide, changing nothing.

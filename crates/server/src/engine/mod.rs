@@ -17,6 +17,7 @@ pub mod apply;
 pub mod book;
 pub mod command;
 pub mod error;
+pub mod replay;
 pub mod state;
 pub mod tokens;
 

@@ -10,15 +10,8 @@ use model::{Booking, BookingId, Catalog, Definitions, Instant};
 use planner::{Config, Planner};
 use store::{Batch, BookingRow, ObjectChange, ObjectRow, Snapshot};
 
+use super::replay::Replay;
 use crate::auth::{Principal, Tokens};
-
-/// A replayable answer to a request with an `Idempotency-Key`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Replay {
-    pub request_hash: String,
-    pub status: u16,
-    pub response: String,
-}
 
 pub struct State {
     pub catalog: Catalog,
@@ -31,7 +24,7 @@ pub struct State {
     /// Completed or ended bookings that a definitions change left without their GPU or project: kept to be
     /// listed, no longer on the calendar.
     pub archive: BTreeMap<BookingId, Booking>,
-    /// By (scope, key); the scope is `<token-id>/<project>` (see `book::idempotency_scope`).
+    /// By (scope, key); the scope is `<token-id>/<project>` (see `replay::idempotency_scope`).
     pub idempotency: HashMap<(String, String), Replay>,
     /// Tokens created and revoked by decisions since the state was loaded, committed or not yet: with the
     /// shared token table (which handlers change only once a commit is durable) they are the live tokens
@@ -90,12 +83,9 @@ impl State {
         }
         let idempotency = snapshot
             .idempotency
-            .into_iter()
-            .map(|r| {
-                let status = u16::try_from(r.status).unwrap_or(500);
-                ((r.subject, r.key), Replay { request_hash: r.request_hash, status, response: r.response })
-            })
-            .collect();
+            .iter()
+            .map(|r| Replay::of_row(r).map(|replay| ((r.subject.clone(), r.key.clone()), replay)))
+            .collect::<Result<_, _>>()?;
         let state = State {
             catalog,
             config,

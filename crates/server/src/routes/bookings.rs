@@ -21,7 +21,8 @@ pub(super) struct CreateQuery {
     dry_run: bool,
 }
 
-/// Book devices for a window. With an `Idempotency-Key` header a retry returns the first answer.
+/// Book devices for a window. With an `Idempotency-Key` header a retry is answered 201 again from what the
+/// first request did (the same booking, verdict and reasons; the booking as it is now).
 #[utoipa::path(post, path = "/bookings", tag = "bookings", request_body = BookingRequest,
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
             pattern = r"^[!-~]([ -~]*[!-~])?$",
@@ -57,13 +58,9 @@ pub(super) async fn create(
     let booked = s.engine.book(who, body, key).await?;
     Ok(match booked {
         Booked::Created(created) => (StatusCode::CREATED, axum::Json(created)).into_response(),
-        Booked::Replayed { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let headers = [
-                (axum::http::header::CONTENT_TYPE, "application/json"),
-                (axum::http::HeaderName::from_static("idempotent-replayed"), "true"),
-            ];
-            (status, headers, body).into_response()
+        Booked::Replayed(again) => {
+            let replayed = [(axum::http::HeaderName::from_static("idempotent-replayed"), "true")];
+            (StatusCode::CREATED, replayed, axum::Json(again)).into_response()
         }
     })
 }

@@ -9,6 +9,7 @@ mod definitions;
 mod faults;
 mod fit;
 mod harness;
+mod idempotency;
 mod kubernetes;
 mod listener;
 mod openapi;
