@@ -5,12 +5,16 @@
 //! - A DeviceClass per quota resource of the fleet (`mig-1g.10gb.gpubook.io` for `nvidia.com/mig-1g.10gb`,
 //!   `gpu.gpubook.io` for `nvidia.com/gpu`), so Kueue's DRA integration can map each class to the resource
 //!   the booking's ClusterQueue counts (`deviceClassMappings`) and charge claims to the right quota.
-//! - Per booking a ResourceClaimTemplate whose requests use those classes and select the devices the
-//!   booking holds, as closely as the NVIDIA DRA driver's attributes allow.
+//! - Per booking a ResourceClaimTemplate whose requests use those classes, one device each, and nothing
+//!   else: Kueue's DRA integration refuses a template with CEL selectors, constraints or config ("CEL
+//!   selectors are not supported", `pkg/dra/claims.go` in kubernetes-sigs/kueue), which would leave every
+//!   pod of the booking pending. The booking's flavor (node labels of its GPU model, which Kueue adds to
+//!   the pod's node selector on admission) puts the pod on the booked model's nodes; which GPU of them is
+//!   the DRA driver's choice.
 
 use std::collections::BTreeMap;
 
-use model::{Device, Reconfiguration, ShapeKey, Slot};
+use model::{Device, ShapeKey};
 use serde_json::{Value, json};
 
 use super::names::{self, cel_str, manifest, meta};
@@ -52,25 +56,19 @@ fn class(name: &str, selectors: Value, resource: Option<&str>) -> Object {
     Object { kind: Kind::DeviceClass, namespace: None, name: name.to_string(), body }
 }
 
-/// One request per device, pinned to its GPU (by UUID, when the fleet declares it) and, for MIG instances
-/// that exist before the claim (static and per-gpu GPUs), to its start unit; by shape beyond 32 devices.
-/// The template's spec is immutable in Kubernetes: it depends only on the booking's devices (which never
-/// move once it started) and the fleet's UUIDs and modes.
-pub(super) fn claim_template(s: &Snapshot, l: &Live<'_>) -> Object {
+/// One request per device of its quota resource's class (by shape, counted, beyond 32 devices). The
+/// template's spec is immutable in Kubernetes: it depends only on the booking's devices' shapes.
+pub(super) fn claim_template(l: &Live<'_>) -> Object {
     let b = l.booking;
     let name = names::booking(b.id);
     let requests: Vec<Value> = if b.devices.len() <= MAX_REQUESTS {
-        b.devices.iter().enumerate().map(|(i, d)| request(&format!("device-{i}"), d, 1, pinned(s, d))).collect()
+        b.devices.iter().enumerate().map(|(i, d)| request(&format!("device-{i}"), d, 1)).collect()
     } else {
         let mut by_shape: BTreeMap<&ShapeKey, (&Device, u32)> = BTreeMap::new();
         for d in &b.devices {
             by_shape.entry(&d.shape).or_insert((d, 0)).1 += 1;
         }
-        by_shape
-            .values()
-            .enumerate()
-            .map(|(i, (d, n))| request(&format!("shape-{i}"), d, *n, shape_only(s, d)))
-            .collect()
+        by_shape.values().enumerate().map(|(i, (d, n))| request(&format!("shape-{i}"), d, *n)).collect()
     };
     let spec = json!({ "spec": { "spec": { "devices": { "requests": requests } } } });
     let ns = l.namespace();
@@ -82,12 +80,11 @@ pub(super) fn claim_template(s: &Snapshot, l: &Live<'_>) -> Object {
     }
 }
 
-fn request(name: &str, d: &Device, count: u32, selector: String) -> Value {
+fn request(name: &str, d: &Device, count: u32) -> Value {
     json!({ "name": name, "exactly": {
         "deviceClassName": names::resource_class(&d.shape),
         "allocationMode": "ExactCount",
         "count": count,
-        "selectors": [{ "cel": { "expression": selector } }],
     }})
 }
 
@@ -97,23 +94,4 @@ fn kind_of(shape: &ShapeKey) -> String {
         Some(p) => format!("{ATTR}.type == 'mig' && {ATTR}.profile == {}", cel_str(p)),
         None => format!("{ATTR}.type == 'gpu'"),
     }
-}
-
-fn shape_only(s: &Snapshot, d: &Device) -> String {
-    let product = s.catalog().get(d.shape.model.as_str()).map(|m| m.product_name.as_str()).unwrap_or_default();
-    format!("{ATTR}.productName == {} && {}", cel_str(product), kind_of(&d.shape))
-}
-
-fn pinned(s: &Snapshot, d: &Device) -> String {
-    let mut expr = shape_only(s, d);
-    let Some(gpu) = s.definitions().fleet.gpu(&d.gpu) else { return expr };
-    if let Some(uuid) = &gpu.uuid {
-        let attr = if d.shape.profile.is_some() { "parentUUID" } else { "uuid" };
-        expr.push_str(&format!(" && {ATTR}.{attr} == {}", cel_str(uuid)));
-    }
-    // Static MIG devices publish a `memorySlice<i>` capacity per unit they occupy; dynamic ones do not.
-    if let (Slot::Mig { start, .. }, true) = (d.slot, gpu.reconfiguration != Reconfiguration::Dynamic) {
-        expr.push_str(&format!(" && 'memorySlice{start}' in device.capacity['gpu.nvidia.com']"));
-    }
-    expr
 }

@@ -105,7 +105,7 @@ impl Snapshot {
             out.extend(dra::device_classes(self));
         }
         if on(Kind::ResourceClaimTemplate) {
-            out.extend(live.iter().map(|l| dra::claim_template(self, l)));
+            out.extend(live.iter().map(dra::claim_template));
         }
         if on(Kind::HardwareProfile) {
             out.extend(live.iter().map(|l| odh::hardware_profile(self, l)));

@@ -1,8 +1,10 @@
 //! Integration tests of the k8s crate: rendered objects (snapshots, lifecycle, schemas) and the reconciler
 //! against a mock API server.
 
+mod admission;
 mod chart;
 mod fixture;
+mod kueue;
 mod reconcile;
 mod render;
 mod schemas;
