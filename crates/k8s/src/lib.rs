@@ -2,6 +2,7 @@
 //! and MIG-manager objects (pure, deterministic), and [`reconcile`] makes a cluster match them with
 //! server-side apply under one field manager, deleting the owned objects no longer rendered.
 
+pub mod deploy;
 pub mod object;
 pub mod reconcile;
 pub mod render;

@@ -3,6 +3,7 @@
 
 mod admission;
 mod chart;
+mod deploy;
 mod fixture;
 mod kueue;
 mod reconcile;

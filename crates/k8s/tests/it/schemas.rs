@@ -151,6 +151,51 @@ fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
     }
 }
 
+/// Every deploy manifest validates against the Kubernetes 1.34 schemas of its kind (the KServe
+/// InferenceService has no schema in `../shared/schemas/`, so it is not validated).
+#[test]
+fn deploy_manifests_validate_against_kubernetes_1_34() {
+    use k8s::deploy::{DeployRequest, WorkloadKind};
+    let Some(dir) = shared() else { return };
+    let base = dir.join("kubernetes/workloads-v1.34.0");
+    let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
+    let registry = jsonschema::Registry::new()
+        .add("https://kubernetes.io/api/_definitions.json", &defs)
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let validator = |file: &str| {
+        let schema: Value = serde_json::from_str(&read(&base.join(file))).unwrap();
+        jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles")
+    };
+    let by_kind = [
+        ("Deployment", validator("deployment-apps-v1.json")),
+        ("Service", validator("service-v1.json")),
+        ("Job", validator("job-batch-v1.json")),
+    ];
+    let (p, h200, _) = crate::deploy::with_whole_gpus();
+    let mut seen = std::collections::BTreeSet::new();
+    for (id, model, dra) in [
+        (model::BookingId(4), "meta-llama/Llama-3.2-1B-Instruct", true),
+        (h200, "meta-llama/Llama-3.1-70B-Instruct", false),
+    ] {
+        for kind in [WorkloadKind::Vllm, WorkloadKind::Job] {
+            let req = DeployRequest { kind, model: model.into(), image: None, dra };
+            for m in crate::deploy::deploy(&p, id, &req).unwrap() {
+                let k = m["kind"].as_str().unwrap();
+                let (_, v) = by_kind.iter().find(|(name, _)| *name == k).unwrap();
+                let errors: Vec<String> = v.iter_errors(&m).map(|e| format!("{e} at {}", e.instance_path())).collect();
+                assert!(errors.is_empty(), "{k} for {id}: {errors:#?}");
+                let mut typo = m.clone();
+                typo["spec"]["replica"] = json!(1);
+                assert!(!v.is_valid(&typo), "the schema is strict");
+                seen.insert(k.to_string());
+            }
+        }
+    }
+    assert_eq!(seen.len(), 3);
+}
+
 /// The validators catch what they should: a misspelt field and a wrong enum value fail.
 #[test]
 fn the_schema_checks_can_fail() {

@@ -4,8 +4,9 @@
 //!   completions).
 //! - Deployment (`pkg/controller/jobs/deployment` over the pod integration): one Workload per pod, pod set
 //!   `main`, count 1; the webhook copies the Deployment's queue label onto its pods.
-//! - KServe InferenceService: KServe makes a Deployment of its predictor; modelled as that Deployment's pod
-//!   (one container with the predictor's resources and node selector). Not Kueue's code: an approximation.
+//! - KServe InferenceService: KServe makes a Deployment of its predictor; modelled as that Deployment's
+//!   `minReplicas` pods (one container with the predictor's resources and node selector). Not Kueue's code:
+//!   an approximation.
 //! - Requests per pod as Kubernetes computes them (`resourcehelper.PodRequests`): the sum over containers,
 //!   or the largest init container if more; a missing request takes its limit. Cpu counts in millicores,
 //!   everything else in whole units, as Kueue's `resources.Requests` does.
@@ -67,7 +68,8 @@ pub(crate) fn workloads(obj: &Value) -> Result<Vec<Workload>, String> {
             if p["nodeSelector"].is_object() {
                 spec["nodeSelector"] = p["nodeSelector"].clone();
             }
-            Ok(vec![wl(label(obj), 1, &spec)])
+            let replicas = p["minReplicas"].as_i64().unwrap_or(1);
+            Ok((0..replicas).map(|_| wl(label(obj), 1, &spec)).collect())
         }
         other => Err(format!("kind {other:?} is not modelled")),
     }
