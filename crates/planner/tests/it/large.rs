@@ -2,12 +2,7 @@
 //! heuristic (it may answer later than re-placing bookings would allow), but it must be sound: a "not
 //! before T" request fits at T, and "never" means no start within the horizon fits.
 
-use std::collections::BTreeMap;
-
-use model::{
-    Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Project, Quota, Reconfiguration, Request,
-    ShapeKey, Slices, Want, Window,
-};
+use model::{Definitions, Instant, Mode, ModelKey, Reconfiguration, Request, ShapeKey, Want, Window};
 use planner::{Config, Planner, Verdict};
 use proptest::prelude::*;
 
@@ -17,32 +12,9 @@ const GPUS: u32 = 66;
 const PROFILES: [&str; 5] = ["1g.10gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"];
 
 fn definitions(nominal_gpus: u32) -> Definitions {
-    let model = ModelKey("H100-80GB".into());
-    let gpus = (0..GPUS)
-        .map(|i| Gpu {
-            id: GpuId { node: "n".into(), index: i },
-            model: model.clone(),
-            uuid: None,
-            reconfiguration: Reconfiguration::Dynamic,
-            layout: None,
-        })
-        .collect();
-    let quota =
-        Quota { model: model.clone(), nominal: Slices(nominal_gpus * 8), borrowing_limit: None, lending_limit: None };
-    let project = |name: &str| Project {
-        name: name.into(),
-        namespace: name.into(),
-        cohort: None,
-        priority: 0,
-        quotas: BTreeMap::from([(model.clone(), quota.clone())]),
-        sizes: None,
-        limits: Limits::default(),
-    };
-    Definitions {
-        fleet: Fleet::new(vec![Node { name: "n".into(), gpus }]).unwrap(),
-        projects: BTreeMap::from([("a".to_string(), project("a")), ("b".to_string(), project("b"))]),
-        ..Definitions::default()
-    }
+    let fleet = testkit::fleet().gpus("n", "H100-80GB", GPUS, GPUS, Reconfiguration::Dynamic).build();
+    let project = |name: &str| testkit::project(name).quota("H100-80GB", nominal_gpus * 8, None, None);
+    testkit::definitions(fleet).project(project("a")).project(project("b")).build()
 }
 
 fn shape(p: usize) -> Want {

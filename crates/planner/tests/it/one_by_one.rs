@@ -9,10 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use model::{
-    BookingId, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Project, Quota,
-    Reconfiguration, Request, ShapeKey, Slices, Want, Window,
-};
+use model::{BookingId, Catalog, Definitions, Gpu, Instant, Mode, Reconfiguration, Request, ShapeKey, Want, Window};
 use planner::{Config, Planner};
 use proptest::prelude::*;
 
@@ -23,7 +20,7 @@ const MODELS: [&str; 5] = ["A100-40GB", "H100-80GB", "A30-24GB", "RTX-PRO-6000-B
 const SIZES: [&str; 3] = ["gpu-small", "gpu-medium", "gpu-large"];
 const QUARTER: i64 = 900;
 /// Now: 06:00 on day 0 of the scenarios (2026-01-05).
-const NOW: i64 = 1_767_571_200 + 6 * 3600;
+const NOW: i64 = testkit::DAY0.0 + 6 * 3600;
 
 #[derive(Clone, Debug)]
 struct Spec {
@@ -100,68 +97,36 @@ fn terms() -> impl Strategy<Value = Terms> {
 }
 
 fn definitions(catalog: &Catalog, specs: &[Spec], terms: &Terms) -> Definitions {
-    let gpus = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let model = catalog.get(MODELS[s.model]).unwrap();
-            let mig = model.mig.as_ref();
-            let reconfiguration = match (mig, s.mode) {
-                (None, _) | (_, 2) => Reconfiguration::Static,
-                (_, 0) => Reconfiguration::Dynamic,
-                _ => Reconfiguration::PerGpu,
-            };
-            let layout = match (mig, reconfiguration, s.layout) {
-                (Some(_), Reconfiguration::Dynamic, _) | (_, _, None) | (None, _, _) => None,
-                (Some(g), _, Some(0)) => g.layout_named("all-balanced"),
-                (Some(g), _, Some(l)) => {
-                    let all = g.maximal_layouts();
-                    Some(all[l % all.len()].clone())
-                }
-            };
-            Gpu {
-                id: GpuId { node: "n".into(), index: i as u32 },
-                model: model.key.clone(),
-                uuid: None,
-                reconfiguration,
-                layout,
+    let mut fleet = testkit::fleet();
+    for s in specs {
+        let model = catalog.get(MODELS[s.model]).unwrap();
+        let mig = model.mig.as_ref();
+        let reconfiguration = crate::props::reconfiguration(model, s.mode);
+        let layout = match (mig, reconfiguration, s.layout) {
+            (Some(_), Reconfiguration::Dynamic, _) | (_, _, None) | (None, _, _) => None,
+            (Some(g), _, Some(0)) => g.layout_named("all-balanced"),
+            (Some(g), _, Some(l)) => {
+                let all = g.maximal_layouts();
+                Some(all[l % all.len()].clone())
             }
-        })
-        .collect();
-    let mut defs =
-        Definitions { fleet: Fleet::new(vec![Node { name: "n".into(), gpus }]).unwrap(), ..Definitions::default() };
-    defs.sizes = SIZE_DEFS.clone();
-    defs.cohorts.insert("c".into(), Cohort { name: "c".into(), parent: None });
-    for p in 0..2 {
-        let name = format!("p{p}");
-        let quotas: BTreeMap<ModelKey, Quota> = MODELS
-            .iter()
-            .enumerate()
-            .map(|(m, key)| {
-                let units = catalog.get(key).unwrap().units();
-                let (nominal, borrow) = terms[p * MODELS.len() + m];
-                let halves = |h: u32| Slices(h * units / 2);
-                let q = Quota {
-                    model: ModelKey(key.to_string()),
-                    nominal: halves(nominal),
-                    borrowing_limit: borrow.map(halves),
-                    lending_limit: None,
-                };
-                (q.model.clone(), q)
-            })
-            .collect();
-        let project = Project {
-            name: name.clone(),
-            namespace: name.clone(),
-            cohort: Some("c".into()),
-            priority: 0,
-            quotas,
-            sizes: None,
-            limits: Limits::default(),
         };
-        defs.projects.insert(name, project);
+        fleet = fleet.gpu("n", MODELS[s.model], reconfiguration, layout);
     }
-    defs
+    let mut defs = testkit::definitions(fleet.build()).cohort("c", None);
+    for size in SIZE_DEFS.values() {
+        defs = defs.size(size.clone());
+    }
+    for p in 0..2 {
+        let mut project = testkit::project(&format!("p{p}")).cohort("c");
+        for (m, key) in MODELS.iter().enumerate() {
+            let units = catalog.get(key).unwrap().units();
+            let (nominal, borrow) = terms[p * MODELS.len() + m];
+            let halves = |h: u32| h * units / 2;
+            project = project.quota(key, halves(nominal), borrow.map(halves), None);
+        }
+        defs = defs.project(project);
+    }
+    defs.build()
 }
 
 /// The shapes of the model of the fleet's `i`-th GPU (wrapping around), without the media-extension variants.

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use model::{
-    BookingId, Catalog, Cohort, Definitions, Fleet, Gpu, GpuId, Instant, Limits, Mode, ModelKey, Node, Placement,
-    Project, Quota, Reconfiguration, Request, ShapeKey, Slices, Slot, Status, Want, Window,
+    BookingId, Catalog, Definitions, Instant, Mode, Placement, Reconfiguration, Request, ShapeKey, Slot, Status, Want,
+    Window,
 };
 use planner::{Config, Planner};
 use proptest::prelude::*;
@@ -52,68 +52,44 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A GPU's mode from a drawn number: 0 dynamic, 1 per-gpu, 2 static; static without MIG.
+pub(crate) fn reconfiguration(model: &model::GpuModel, mode: usize) -> Reconfiguration {
+    match (&model.mig, mode) {
+        (None, _) | (_, 2) => Reconfiguration::Static,
+        (_, 0) => Reconfiguration::Dynamic,
+        _ => Reconfiguration::PerGpu,
+    }
+}
+
 /// A fleet of the specs, three projects in one cohort with random-ish quotas over every model.
 pub(crate) fn build(catalog: &Catalog, specs: &[GpuSpec], quotas: &[(u32, Option<u32>, Option<u32>)]) -> Definitions {
-    let gpus: Vec<Gpu> = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let model = catalog.get(MODELS[s.model]).unwrap();
-            let mig = model.mig.as_ref();
-            let reconfiguration = match (mig, s.mode) {
-                (None, _) | (_, 2) => Reconfiguration::Static,
-                (_, 0) => Reconfiguration::Dynamic,
-                _ => Reconfiguration::PerGpu,
-            };
-            let layout = match (mig, reconfiguration, s.layout) {
-                (Some(g), Reconfiguration::Static, Some(l)) => {
-                    let all = g.maximal_layouts();
-                    Some(all[l % all.len()].clone())
-                }
-                _ => None,
-            };
-            Gpu {
-                id: GpuId { node: "n".into(), index: i as u32 },
-                model: model.key.clone(),
-                uuid: None,
-                reconfiguration,
-                layout,
+    let mut fleet = testkit::fleet();
+    for s in specs {
+        let model = catalog.get(MODELS[s.model]).unwrap();
+        let mig = model.mig.as_ref();
+        let reconfiguration = reconfiguration(model, s.mode);
+        let layout = match (mig, reconfiguration, s.layout) {
+            (Some(g), Reconfiguration::Static, Some(l)) => {
+                let all = g.maximal_layouts();
+                Some(all[l % all.len()].clone())
             }
-        })
-        .collect();
-    let fleet = Fleet::new(vec![Node { name: "n".into(), gpus }]).unwrap();
-    let mut defs = Definitions { fleet, ..Definitions::default() };
-    for (name, _, sel) in model::size::DEFAULT_SIZES {
-        defs.sizes.insert(name.to_string(), selector::resolve_size(name, None, sel, catalog).unwrap().size);
-    }
-    defs.cohorts.insert("c".into(), Cohort { name: "c".into(), parent: None });
-    for (p, &(n, b, l)) in quotas.iter().enumerate() {
-        let name = format!("p{p}");
-        let quotas = MODELS
-            .iter()
-            .map(|m| {
-                let units = catalog.get(m).unwrap().units();
-                let q = Quota {
-                    model: ModelKey(m.to_string()),
-                    nominal: Slices(n * units),
-                    borrowing_limit: b.map(|b| Slices(b * units)),
-                    lending_limit: l.map(|l| Slices(l.min(n) * units)),
-                };
-                (q.model.clone(), q)
-            })
-            .collect();
-        let project = Project {
-            name: name.clone(),
-            namespace: name.clone(),
-            cohort: Some("c".into()),
-            priority: p as i32,
-            quotas,
-            sizes: None,
-            limits: Limits::default(),
+            _ => None,
         };
-        defs.projects.insert(name, project);
+        fleet = fleet.gpu("n", MODELS[s.model], reconfiguration, layout);
     }
-    defs
+    let mut defs = testkit::definitions(fleet.build()).cohort("c", None);
+    for (name, _, sel) in model::size::DEFAULT_SIZES {
+        defs = defs.size(selector::resolve_size(name, None, sel, catalog).unwrap().size);
+    }
+    for (p, &(n, b, l)) in quotas.iter().enumerate() {
+        let mut project = testkit::project(&format!("p{p}")).cohort("c").priority(p as i32);
+        for m in MODELS {
+            let units = catalog.get(m).unwrap().units();
+            project = project.quota(m, n * units, b.map(|b| b * units), l.map(|l| l.min(n) * units));
+        }
+        defs = defs.project(project);
+    }
+    defs.build()
 }
 
 pub(crate) fn shapes_of(planner: &Planner) -> Vec<ShapeKey> {
