@@ -17,12 +17,13 @@ pub mod apply;
 pub mod book;
 pub mod command;
 pub mod error;
+mod health;
 pub mod replay;
 pub mod state;
 pub mod tokens;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,6 +33,7 @@ use store::{Batch, Store};
 use crate::auth::{Principal, Tokens};
 use command::{Answer, Reply, Write};
 use error::{Error, Unavailable};
+pub use health::{Health, Writes};
 use state::State;
 
 /// At most this many requests are decided and committed together.
@@ -50,60 +52,6 @@ impl Clock {
         match self {
             Clock::System => Instant(jiff::Timestamp::now().as_second()),
             Clock::Fixed(t) => Instant(t.load(Ordering::SeqCst)),
-        }
-    }
-}
-
-/// Whether the engine can write, for `/healthz` and `/readyz`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Writes {
-    #[default]
-    Ok,
-    /// The last commit failed (or the state could not be reloaded after it); the next write tries again.
-    Failing(String),
-    /// Another server is the writer now: this one refuses every write until it is restarted.
-    Fenced(String),
-}
-
-/// The engine's write health, shared with the HTTP handlers.
-#[derive(Debug, Default)]
-pub struct Health(Mutex<Writes>);
-
-impl Health {
-    pub fn writes(&self) -> Writes {
-        self.0.lock().map(|w| w.clone()).unwrap_or_else(|p| p.into_inner().clone())
-    }
-
-    /// A write probe went through: writes work again (unless fenced).
-    pub fn recovered(&self) {
-        self.set(Writes::Ok);
-    }
-
-    /// Records the outcome of a commit. Fenced is final.
-    fn set(&self, to: Writes) {
-        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if !matches!(*w, Writes::Fenced(_)) {
-            *w = to;
-        }
-    }
-
-    /// Stops every write from now on: this server lost its writer lock (its PostgreSQL session ended), so
-    /// another one may be writing.
-    pub fn fence(&self, why: String) {
-        tracing::error!("stopping writes: {why}");
-        self.set(Writes::Fenced(why));
-    }
-
-    fn is_fenced(&self) -> bool {
-        matches!(self.writes(), Writes::Fenced(_))
-    }
-
-    /// Why a request could not be taken.
-    fn refusal(&self) -> Unavailable {
-        match self.writes() {
-            Writes::Ok => Unavailable::ShuttingDown,
-            Writes::Failing(why) => Unavailable::Failing(why),
-            Writes::Fenced(why) => Unavailable::Fenced(why),
         }
     }
 }
