@@ -4,6 +4,7 @@
 //! `Serialize`. Conversions between the two live here.
 
 pub mod demo;
+pub mod deploy;
 pub mod duration;
 pub mod fit;
 pub mod manifest;

@@ -5,6 +5,7 @@ mod catalog;
 mod client;
 mod cluster;
 mod definitions;
+mod deploy;
 mod fit;
 mod output;
 mod serve;
@@ -63,6 +64,8 @@ enum Command {
     },
     /// Creates or updates fleet, sizes, cohorts and projects from manifest files on the server.
     Apply(service::ApplyArgs),
+    /// Workload manifests for a booking (vLLM, KServe InferenceService or Job), ready for kubectl apply.
+    Deploy(deploy::DeployArgs),
     /// Offline administration on the database, with the server stopped: `admin token` makes a new admin
     /// token when every one is lost.
     Admin {
@@ -127,6 +130,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bookings(args) => service::bookings(&client::Client::new(&cli.server)?, args),
         Command::Cancel { id, output } => service::cancel(&client::Client::new(&cli.server)?, &id, output),
         Command::Apply(args) => service::apply(&client::Client::new(&cli.server)?, args),
+        Command::Deploy(args) => deploy::run(&client::Client::new(&cli.server)?, args),
         Command::Admin { command } => admin::run(command),
         Command::Token { command } => service::token(&client::Client::new(&cli.server)?, command),
         Command::Validate(args) => definitions::validate(&catalog, &args),

@@ -7,6 +7,7 @@ mod extract;
 mod fit;
 mod fleet;
 mod headers;
+mod manifests;
 mod openapi;
 mod ops;
 mod tokens;
@@ -46,6 +47,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(fit::fit))
         .routes(routes!(bookings::create, bookings::list))
         .routes(routes!(bookings::get, bookings::cancel))
+        .routes(routes!(manifests::manifests_of))
         .routes(routes!(tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::whoami))

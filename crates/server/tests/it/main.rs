@@ -12,6 +12,7 @@ mod harness;
 mod idempotency;
 mod kubernetes;
 mod listener;
+mod manifests;
 mod openapi;
 mod race;
 
