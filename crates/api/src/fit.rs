@@ -1,9 +1,13 @@
 //! Model fit on the wire: `gpubook fit` and `GET /fit` answer with a [`FitView`]; [`ask`] is the question
 //! both ask, from a catalog id or a `config.json`, against a fleet.
 
+mod sizes;
+
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
+
+pub use sizes::SizeFit;
 
 use fit::{Answer, Candidate, ConfigError, FitOption, ModelCatalog, Question, RequestError, parse_config};
 

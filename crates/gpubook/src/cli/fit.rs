@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use api::fit::{FitView, ModelSource, ask};
+use api::fit::{FitView, ModelSource, SizeFit, ask};
 use clap::Args;
 use fit::{Dtype, KvDtype, MAX_CONFIG_BYTES, Question};
 use model::Catalog;
@@ -135,4 +135,57 @@ fn summary(v: &FitView) -> String {
         out.push_str(&format!("note: {n}\n"));
     }
     out
+}
+
+/// The size `gpubook book --model` books: `size` when given and it fits, else the smallest size `project`
+/// may book that fits the model (every shape of it does: a booking by size gets any of them).
+pub(crate) fn choose_size(
+    client: &super::client::Client,
+    project: &str,
+    model: &str,
+    context: Option<u64>,
+    size: Option<&str>,
+) -> anyhow::Result<SizeFit> {
+    let mut query = vec![("model", model.to_string())];
+    query.extend(context.map(|c| ("context", c.to_string())));
+    let view: FitView = client.get("/fit", &query)?;
+    let sizes = view.sizes();
+    let what = format!("{model} ({} tokens per sequence)", view.context);
+    if let Some(size) = size {
+        return match sizes.into_iter().find(|s| s.size == size) {
+            Some(s) if s.fits => Ok(s),
+            Some(s) => bail!("{size} does not fit {what}: {}", s.reason.unwrap_or_default()),
+            None => bail!("{size} matches no shape of the fleet, so it cannot fit {what}"),
+        };
+    }
+    let projects: Vec<api::manifest::ProjectDoc> = client.get("/projects", &[])?;
+    let allowed = projects.into_iter().find(|p| p.name == project).and_then(|p| p.sizes);
+    if let Some(best) = view.smallest_size(allowed.as_deref()) {
+        return Ok(best);
+    }
+    let mut why = format!("no size {project} may book fits {what}");
+    for s in sizes.iter().filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.size))) {
+        why.push_str(&format!("\n  {}: {}", s.size, s.reason.as_deref().unwrap_or("fits")));
+    }
+    let shapes: Vec<&str> = view.options.iter().filter(|o| o.fits).map(|o| o.shape.as_str()).collect();
+    if !shapes.is_empty() {
+        why.push_str(&format!("\nshapes that fit it (book one with --shape): {}", shapes.join(", ")));
+    }
+    bail!(why)
+}
+
+/// What `gpubook book --model` says about the size it chose.
+pub(crate) fn chosen_note(model: &str, s: &SizeFit, count: u32, asked: bool) -> String {
+    let o = &s.smallest;
+    let why = if asked { "fits" } else { "is the smallest size that fits" };
+    let mut note = format!(
+        "{} {why} {model}: on its smallest shape, {}, the KV cache holds {} tokens (up to {} sequences of the \
+         asked context)",
+        s.size, o.shape, o.kv_tokens, o.max_num_seqs
+    );
+    if s.devices > 1 {
+        note.push_str(&format!("; it needs {} devices on one node (tensor parallel), booking {count}", s.devices));
+    }
+    note.push_str(&format!("\nvllm serve {model} {}", o.vllm_args.join(" ")));
+    note
 }

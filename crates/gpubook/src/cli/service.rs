@@ -20,7 +20,7 @@ pub(crate) struct WhatWhen {
     #[arg(short, long)]
     project: String,
     /// A size such as gpu-small.
-    #[arg(long, conflicts_with = "shape", required_unless_present = "shape")]
+    #[arg(long, conflicts_with = "shape")]
     size: Option<String>,
     /// An exact shape: MODEL/PROFILE or MODEL/full.
     #[arg(long)]
@@ -40,6 +40,13 @@ pub(crate) struct WhatWhen {
 }
 
 impl WhatWhen {
+    fn need_size_or_shape(&self) -> anyhow::Result<()> {
+        if self.size.is_none() && self.shape.is_none() {
+            anyhow::bail!("give --size or --shape");
+        }
+        Ok(())
+    }
+
     fn window(&self) -> anyhow::Result<(Timestamp, Timestamp)> {
         let now = jiff::Zoned::now().with_time_zone(when::zone());
         let start = when::parse(&self.start, &now).map_err(|e| anyhow::anyhow!("--start: {e}"))?;
@@ -59,8 +66,16 @@ impl WhatWhen {
 pub(crate) struct BookArgs {
     #[command(flatten)]
     what: WhatWhen,
-    #[arg(short = 'n', long, default_value_t = 1)]
-    count: u32,
+    /// Devices; default 1, or the devices --model needs on the size chosen (tensor parallelism).
+    #[arg(short = 'n', long)]
+    count: Option<u32>,
+    /// A model from the model catalog (see `gpubook fit`): without --size or --shape, books the smallest
+    /// size the project may book that fits it; with --size, checks that the size fits it.
+    #[arg(long, conflicts_with = "shape")]
+    model: Option<String>,
+    /// Tokens per sequence the model must serve (vLLM's --max-model-len), with --model; default 8192.
+    #[arg(long, requires = "model")]
+    context: Option<u64>,
     #[arg(long)]
     priority: Option<i32>,
     /// Makes a retry safe: the server answers a repeated key with the first booking.
@@ -75,11 +90,24 @@ pub(crate) struct BookArgs {
 
 pub(crate) fn book(client: &Client, args: BookArgs) -> anyhow::Result<()> {
     let (start, end) = args.what.window()?;
+    let (size, count) = match &args.model {
+        Some(model) => {
+            let chosen =
+                super::fit::choose_size(client, &args.what.project, model, args.context, args.what.size.as_deref())?;
+            let count = args.count.unwrap_or(chosen.devices);
+            eprintln!("{}", super::fit::chosen_note(model, &chosen, count, args.what.size.is_some()));
+            (Some(chosen.size), count)
+        }
+        None => {
+            args.what.need_size_or_shape()?;
+            (args.what.size.clone(), args.count.unwrap_or(1))
+        }
+    };
     let body = BookingRequest {
         project: args.what.project.clone(),
-        size: args.what.size.clone(),
+        size,
         shape: args.what.shape.clone(),
-        count: args.count,
+        count,
         start: start.to_string(),
         end: end.to_string(),
         mode: Some(args.what.mode.clone()),
@@ -186,6 +214,7 @@ pub(crate) struct AvailabilityArgs {
 }
 
 pub(crate) fn availability(client: &Client, args: AvailabilityArgs) -> anyhow::Result<()> {
+    args.what.need_size_or_shape()?;
     let (start, end) = args.what.window()?;
     let mut q = vec![
         ("project", args.what.project.clone()),

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use super::server::Server;
 
-fn cli(server: &Server, token: &str, args: &[&str]) -> std::process::Output {
+pub(crate) fn cli(server: &Server, token: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gpubook"))
         .args(args)
         .env("GPUBOOK_URL", &server.url)
@@ -16,7 +16,7 @@ fn cli(server: &Server, token: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn ok_json(server: &Server, token: &str, args: &[&str]) -> serde_json::Value {
+pub(crate) fn ok_json(server: &Server, token: &str, args: &[&str]) -> serde_json::Value {
     let out = cli(server, token, args);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout)
