@@ -10,6 +10,14 @@
     if (t.matches && t.matches("select[data-submit-on-change]") && t.form) t.form.submit();
   });
 
+  // "What will you run?" swapped in a new tier picker with the smallest tier that fits chosen: ask for the
+  // verdict of the form as it now stands.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var cfg = e.detail && e.detail.requestConfig;
+    var form = document.getElementById("book-form");
+    if (cfg && cfg.path === "/console/fit" && form) form.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // The server renders times in the zone this cookie names; tell it once, then reload.
   var tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   var current = (document.cookie.match(/(?:^|; )tz=([^;]*)/) || [])[1];

@@ -9,9 +9,11 @@ use maud::{Markup, html};
 use api::rest::DecisionView;
 
 use super::calendar::{CalQuery, calendar, render};
+use super::fit::{marks, tier_pick};
 use super::form::{BookForm, placement, reasons};
 use super::layout::badge;
 use super::session::{Posted, Session};
+use super::tiers::{projects, tiers};
 use crate::app_state::AppState;
 use crate::engine::book::Booked;
 use crate::error::AppError;
@@ -64,6 +66,28 @@ fn refusal(s: &Session, e: &AppError) -> Markup {
             }
             (reasons(&e.body.reasons))
         }
+    }
+}
+
+/// `POST /console/fit`: the tier picker marked for the model the form asks about ("What will you run?"), the
+/// smallest tier that fits it preselected, as a fragment.
+pub(crate) async fn fit_pick(State(st): State<AppState>, Posted(s, f): Posted<BookForm>) -> Response {
+    let who = s.who.clone();
+    let project = f.project.clone().unwrap_or_default();
+    let read = st
+        .engine
+        .read(move |state, _| {
+            let bookable = projects(state.defs(), &who, true).contains(&project);
+            let tiers = if bookable { tiers(state.defs(), &state.catalog, &project) } else { Vec::new() };
+            (tiers, fit::candidates(&state.catalog, state.defs()))
+        })
+        .await;
+    match read {
+        Ok((tiers, candidates)) => {
+            let m = f.model().map(|m| marks(&candidates, &tiers, m, f.context.as_deref().unwrap_or("")));
+            tier_pick(&tiers, f.tier.as_deref(), m.as_ref()).into_response()
+        }
+        Err(e) => html! { div #tier-pick { (refusal(&s, &e.into())) } }.into_response(),
     }
 }
 

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 use maud::{Markup, html};
 use model::{Instant, Mode, Window};
 
+use super::fit::marks;
 use super::form::{BookForm, form_panel};
 use super::http::url_encode;
 use super::layout::{Nav, page};
@@ -52,6 +53,8 @@ pub(crate) struct Calendar {
     days: (Date, Date),
     mode: Mode,
     now: Instant,
+    /// The fleet's shapes as model-fit candidates, for "What will you run?".
+    candidates: Vec<fit::Candidate>,
 }
 
 pub(crate) async fn page_handler(State(s): State<AppState>, session: Session, Query(q): Query<CalQuery>) -> Response {
@@ -75,12 +78,13 @@ pub(crate) async fn calendar(s: &AppState, session: &Session, q: &CalQuery) -> R
     s.engine
         .read(move |state, now| {
             let projects = projects(state.defs(), &who, false);
+            let candidates = fit::candidates(&state.catalog, state.defs());
             let project = q.project.clone().filter(|p| projects.contains(p)).or_else(|| projects.first().cloned());
             let Some(project) = project else {
                 let columns = Err("You are in no project yet: ask your platform team for access.".into());
                 let today = tz.today(now);
                 let (project, tiers, days) = (String::new(), vec![], (today, today));
-                return Calendar { projects, project, tiers, tier: None, columns, days, mode, now };
+                return Calendar { projects, project, tiers, tier: None, columns, days, mode, now, candidates };
             };
             let tiers = tiers(state.defs(), &state.catalog, &project);
             let tier = q.tier.as_ref().and_then(|k| tiers.iter().find(|t| &t.key == k)).or(tiers.first()).cloned();
@@ -106,7 +110,7 @@ pub(crate) async fn calendar(s: &AppState, session: &Session, q: &CalQuery) -> R
                     })
                     .collect()
             };
-            Calendar { projects, project, tiers, tier, columns, days, mode, now }
+            Calendar { projects, project, tiers, tier, columns, days, mode, now, candidates }
         })
         .await
 }
@@ -156,6 +160,7 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
         mode: form.mode.or_else(|| Some(mode.to_string())),
         ..form
     };
+    let fit_marks = form.model().map(|m| marks(&cal.candidates, &cal.tiers, m, form.context.as_deref().unwrap_or("")));
     let heading = if cal.days.0 == cal.days.1 {
         cal.days.0.strftime("%A %-d %B %Y").to_string()
     } else {
@@ -195,7 +200,7 @@ pub(crate) fn render(s: &Session, q: &CalQuery, cal: &Calendar, form: BookForm, 
                 p.help { "Devices " strong { (cal.project) } " can book per hour, " (if mode == "reserved" { "within its nominal quota" } else { "borrowing idle capacity" }) ". Click an hour to start there, shift-click or drag to stretch the window." }
                 (grid(s, cal))
             }
-            (form_panel(s, &cal.projects, &cal.tiers, &form, refusal))
+            (form_panel(s, &cal.projects, &cal.tiers, &form, refusal, fit_marks.as_ref()))
         }
     };
     page(s, Nav::Calendar, "Book", body)

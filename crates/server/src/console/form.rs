@@ -6,6 +6,7 @@ use maud::{Markup, html};
 
 use api::rest::{BookingRequest, ReasonView};
 
+use super::fit::{Marks, run_fields, tier_pick};
 use super::session::Session;
 use super::tiers::Tier;
 
@@ -19,6 +20,9 @@ pub(crate) struct BookForm {
     pub(crate) start: Option<String>,
     pub(crate) end: Option<String>,
     pub(crate) mode: Option<String>,
+    /// "What will you run?": a model of the catalog and its context, which mark the tiers that fit.
+    pub(crate) model: Option<String>,
+    pub(crate) context: Option<String>,
 }
 
 impl super::session::Csrf for BookForm {
@@ -28,6 +32,11 @@ impl super::session::Csrf for BookForm {
 }
 
 impl BookForm {
+    /// The model asked in "What will you run?", if any.
+    pub(crate) fn model(&self) -> Option<&str> {
+        self.model.as_deref().map(str::trim).filter(|m| !m.is_empty())
+    }
+
     /// The API request this form asks for; an error names the field.
     pub(crate) fn request(&self, s: &Session) -> Result<BookingRequest, String> {
         let need = |v: &Option<String>, field: &str| {
@@ -51,13 +60,14 @@ impl BookForm {
     }
 }
 
-/// The booking form, with its verdict area.
+/// The booking form, with its verdict area; `marks` are the tiers' fit for the model asked.
 pub(crate) fn form_panel(
     s: &Session,
     projects: &[String],
     tiers: &[Tier],
     f: &BookForm,
     verdict: Option<Markup>,
+    marks: Option<&Result<Marks, String>>,
 ) -> Markup {
     let bookable: Vec<&String> = projects.iter().filter(|p| s.who.can_book(p)).collect();
     let mode = f.mode.as_deref().unwrap_or("reserved");
@@ -82,10 +92,8 @@ pub(crate) fn form_panel(
                             input #f-count type="number" name="count" min="1" value=(f.count.clone().unwrap_or_else(|| "1".into()));
                         }
                     }
-                    label for="f-tier" { "Size or shape" }
-                    select #f-tier name="tier" {
-                        @for t in tiers { option value=(t.key) selected[f.tier.as_ref() == Some(&t.key)] { (t.label) } }
-                    }
+                    (run_fields(f.model(), f.context.as_deref()))
+                    (tier_pick(tiers, f.tier.as_deref(), marks))
                     label for="f-start" { "From" }
                     input #f-start type="datetime-local" name="start" step="900" required value=[f.start.as_ref()];
                     label for="f-end" { "Until" }

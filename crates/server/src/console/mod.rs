@@ -5,6 +5,7 @@
 mod book;
 mod bookings;
 mod calendar;
+mod fit;
 mod fleet;
 mod form;
 mod http;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/verdict", post(book::verdict))
         .route("/console/book", post(book::book))
+        .route("/console/fit", post(book::fit_pick))
         .route("/console/bookings", get(bookings::list))
         .route("/console/bookings/{id}/cancel", post(bookings::cancel))
         .route("/console/fleet", get(fleet::page_handler))

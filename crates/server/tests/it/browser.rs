@@ -30,7 +30,7 @@ const CHROME_ARGS: &[&str] = &[
 ];
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -43,7 +43,7 @@ impl Drop for Driver {
 }
 
 /// The driver, or `None` (the test is skipped) when Chromium is not installed outside CI.
-fn driver() -> Option<Driver> {
+pub(crate) fn driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium and chromium-driver (.ci/run does)");
         eprintln!("skipped: no {CHROMEDRIVER}; apt-get install chromium chromium-driver");
@@ -66,7 +66,7 @@ fn driver() -> Option<Driver> {
 }
 
 /// A browser with a fresh profile (no cookies); the profile lives as long as the returned folder.
-async fn session(d: &Driver) -> (Client, tempfile::TempDir) {
+pub(crate) async fn session(d: &Driver) -> (Client, tempfile::TempDir) {
     let profile = tempfile::tempdir().unwrap();
     let mut args: Vec<String> = CHROME_ARGS.iter().map(|s| s.to_string()).collect();
     args.push(format!("--user-data-dir={}", profile.path().display()));
@@ -85,12 +85,12 @@ fn shots() -> PathBuf {
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("a screenshot");
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -112,7 +112,7 @@ async fn text(c: &Client, css: &str) -> String {
 }
 
 /// What the Content-Security-Policy refused on the current page since it loaded (none, for every page).
-async fn csp_violations(c: &Client) -> Vec<String> {
+pub(crate) async fn csp_violations(c: &Client) -> Vec<String> {
     let script = r#"
         var done = arguments[arguments.length - 1], seen = [];
         var note = function (rs) {
@@ -125,7 +125,7 @@ async fn csp_violations(c: &Client) -> Vec<String> {
     serde_json::from_value(c.execute_async(script, vec![]).await.expect("the script runs")).unwrap()
 }
 
-async fn sign_in(c: &Client, url: &str, token: &str) {
+pub(crate) async fn sign_in(c: &Client, url: &str, token: &str) {
     c.goto(&format!("{url}/console")).await.unwrap();
     c.wait().for_element(Locator::Id("token")).await.unwrap();
     c.find(Locator::Id("token")).await.unwrap().send_keys(token).await.unwrap();

@@ -4,6 +4,7 @@
 mod authz;
 mod bookings;
 mod browser;
+mod browser_fit;
 mod console;
 mod definitions;
 mod faults;
