@@ -20,16 +20,22 @@ pub const MAX_NUM_BATCHED_TOKENS: u32 = 8192;
 pub const MAX_NUM_SEQS: u32 = 256;
 /// vLLM's KV block size in tokens: the cache is handed out in blocks.
 pub const BLOCK_SIZE: u32 = 16;
-/// Memory outside PyTorch on one GPU: vLLM logged 0.10 to 0.20 GiB `non_torch_memory` on one GPU (vLLM
-/// issue #12330, PRs #12126 and #14447), 1.79 GiB in PR #10511; we take 0.5 GiB.
-pub const NON_TORCH_GIB: f64 = 0.5;
+/// Memory outside PyTorch on one GPU (CUDA context growth, cuBLAS workspaces): vLLM logged 0.10 to 0.20 GiB
+/// `non_torch_memory` in some runs (vLLM issue #12330, PRs #12126 and #14447) but 1.79 GiB for Llama-3-8B on
+/// an H100 in PR #10511; we take the larger, rounded up to 2 GiB, since an advisor that says "fits" where vLLM
+/// refuses to start makes the worse error.
+pub const NON_TORCH_GIB: f64 = 2.0;
 /// Memory outside PyTorch per GPU under tensor parallelism (NCCL, custom all-reduce buffers): vLLM PR
 /// #10511 logged 3.58 GiB at TP 2 against 1.79 GiB at TP 1; we add 2 GiB.
 pub const NON_TORCH_TP_GIB: f64 = 2.0;
-/// CUDA graphs: vLLM logged 0.13 to 0.21 GiB for 1B models (PR #11349) and warns they "can take additional
-/// 1~3 GiB memory per GPU" for large ones; we reserve 0.5 GiB, plus 1 GiB above 30B parameters.
-pub const CUDA_GRAPHS_GIB: f64 = 0.5;
-pub const CUDA_GRAPHS_LARGE_GIB: f64 = 1.5;
+/// CUDA graphs and, in vLLM V1, `torch.compile`'s buffers. vLLM PR #17122 (V1, Llama-3.1-8B-Instruct on an
+/// L40S, 44.99 GiB, utilisation 0.90) logged 14.99 GiB of weights and a KV cache of 158,656 tokens (19.37 GiB
+/// at 128 KiB a token), so 40.49 − 14.99 − 19.37 = 6.13 GiB per GPU was neither weights nor KV cache. Less this
+/// model's 1.15 GiB activation and logits estimate and `NON_TORCH_GIB` that leaves 2.98 GiB; we reserve
+/// 3.5 GiB, and 1 GiB more above 30B parameters (vLLM warns CUDA graphs "can take additional 1~3 GiB memory
+/// per GPU", more for larger models).
+pub const CUDA_GRAPHS_GIB: f64 = 3.5;
+pub const CUDA_GRAPHS_LARGE_GIB: f64 = 4.5;
 pub const LARGE_MODEL_PARAMS: u64 = 30_000_000_000;
 /// Live activation elements per batched token and layer, in units of the hidden size and of the MLP width:
 /// the residual stream, its norm and the attention output (4 × hidden), and the MLP's gate and up outputs
