@@ -18,6 +18,33 @@
     if (cfg && cfg.path === "/console/fit" && form) form.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // "Use this booking": the copy button copies its text area. It is hidden in the HTML, since without this
+  // script it could do nothing; the text area can still be selected and copied by hand.
+  function showCopyButtons() {
+    document.querySelectorAll("button[data-copy][hidden]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", showCopyButtons);
+  document.addEventListener("htmx:afterSettle", showCopyButtons);
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-copy]");
+    if (!b) return;
+    var area = document.getElementById(b.dataset.copy);
+    var said = b.parentNode.querySelector(".copied");
+    if (!area) return;
+    function done(words) { if (said) said.textContent = words; }
+    function byHand() {
+      area.focus();
+      area.select();
+      try { done(document.execCommand("copy") ? "Copied." : "Selected; copy it with your keyboard."); }
+      catch (_) { done("Selected; copy it with your keyboard."); }
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(area.value).then(function () { done("Copied."); }, byHand);
+    } else {
+      byHand();
+    }
+  });
+
   // The server renders times in the zone this cookie names; tell it once, then reload.
   var tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   var current = (document.cookie.match(/(?:^|; )tz=([^;]*)/) || [])[1];

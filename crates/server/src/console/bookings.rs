@@ -107,7 +107,13 @@ fn row(s: &Session, b: &BookingView, now: model::Instant) -> Markup {
                 } }
             td { (badge(&b.status))
                 @if let Some(r) = &b.status_reason { p.reason { (r) } } }
-            td { @if cancellable {
+            td.actions {
+                @if matches!(b.status.as_str(), "active" | "confirmed") {
+                    a.use href=(format!("/console/bookings/{}/use", b.id)) aria-label=(format!("Use this booking, {}", b.id)) {
+                        "Use this booking"
+                    }
+                }
+                @if cancellable {
                 form method="post" action=(format!("/console/bookings/{}/cancel", b.id)) {
                     input type="hidden" name="csrf" value=(s.csrf);
                     button.danger type="submit" aria-label=(format!("Cancel booking {}", b.id)) { "Cancel" }

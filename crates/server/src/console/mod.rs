@@ -17,6 +17,7 @@ mod svg;
 mod tiers;
 mod time;
 mod usage;
+mod use_booking;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/fit", post(book::fit_pick))
         .route("/console/bookings", get(bookings::list))
         .route("/console/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/console/bookings/{id}/use", get(use_booking::page_handler))
         .route("/console/fleet", get(fleet::page_handler))
         .route("/console/projects", get(projects::page_handler))
         .route("/console/usage", get(usage::page_handler))

@@ -11,7 +11,7 @@ use super::browser::{csp_violations, driver, session, shot, sign_in, text};
 use crate::Harness;
 
 /// axe-core's script, or `None` (that check is skipped) when it is not installed outside CI.
-fn axe_source() -> Option<String> {
+pub(crate) fn axe_source() -> Option<String> {
     let path = std::env::var_os("GPUBOOK_AXE_JS").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/axe/node_modules/axe-core/axe.min.js"))
     });
@@ -26,7 +26,7 @@ fn axe_source() -> Option<String> {
 }
 
 /// axe-core's WCAG 2 A and AA violations on the current page, as "rule: target" lines.
-async fn axe_violations(c: &Client, axe: &str) -> Vec<String> {
+pub(crate) async fn axe_violations(c: &Client, axe: &str) -> Vec<String> {
     c.execute(axe, vec![]).await.expect("axe-core loads");
     let script = r#"
         var done = arguments[arguments.length - 1];
@@ -41,7 +41,7 @@ async fn axe_violations(c: &Client, axe: &str) -> Vec<String> {
 }
 
 /// Waits until `script` returns true.
-async fn until(c: &Client, what: &str, script: &str) {
+pub(crate) async fn until(c: &Client, what: &str, script: &str) {
     for _ in 0..100 {
         if c.execute(script, vec![]).await.ok().and_then(|v| v.as_bool()) == Some(true) {
             return;
@@ -51,7 +51,7 @@ async fn until(c: &Client, what: &str, script: &str) {
     panic!("{what}: never true: {script}");
 }
 
-async fn choose(c: &Client, id: &str, value: &str) {
+pub(crate) async fn choose(c: &Client, id: &str, value: &str) {
     let script = format!(
         r#"var s = document.getElementById("{id}"); s.value = {value:?};
            s.dispatchEvent(new Event("change", {{bubbles: true}}));"#
