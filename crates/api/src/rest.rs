@@ -220,6 +220,18 @@ pub struct BookingView {
     /// The names of its objects in Kubernetes, where gpubook reconciles a cluster or its export is applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes: Option<KubernetesView>,
+    /// Seconds until the window ends, while the booking is active (by the server's clock); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_in: Option<i64>,
+    /// True while an active booking ends within the server's end warning (`gpubook serve --end-warning`, 15
+    /// minutes unless set): at `end` its ClusterQueue is stopped with `HoldAndDrain`, which evicts what still
+    /// runs on it. Absent otherwise.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ending_soon: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Where a booking is in Kubernetes. The objects exist from the booking's start until its grace period ends.
@@ -272,7 +284,15 @@ impl BookingView {
                 resource_claim_template: b.id.object_name(),
                 hardware_profile: b.id.object_name(),
             }),
+            ends_in: (status == Status::Active).then(|| b.window().end.0 - now.0),
+            ending_soon: false,
         }
+    }
+
+    /// Marks the view `ending_soon` when it ends within `lead_s` seconds (the server's end warning).
+    pub fn warn_before_end(mut self, lead_s: i64) -> BookingView {
+        self.ending_soon = self.ends_in.is_some_and(|left| left <= lead_s);
+        self
     }
 }
 

@@ -58,6 +58,10 @@ pub(crate) struct KubeArgs {
     /// How long a booking's objects stay, its ClusterQueue stopped (HoldAndDrain), after it ends.
     #[arg(long, default_value = "10m")]
     k8s_grace: String,
+    /// How long before a booking ends (and its ClusterQueue is stopped with HoldAndDrain) the API
+    /// (`ending_soon`) and the console warn of it.
+    #[arg(long, default_value = "15m")]
+    end_warning: String,
     /// Time between reconcile passes.
     #[arg(long, default_value = "15s")]
     k8s_interval: String,
@@ -74,6 +78,8 @@ impl KubeArgs {
     pub(crate) fn options(&self) -> anyhow::Result<k8s::Options> {
         let grace_s =
             api::duration::parse_duration(&self.k8s_grace).map_err(|e| anyhow::anyhow!("--k8s-grace: {e}"))?;
+        let end_warning_s =
+            api::duration::parse_duration(&self.end_warning).map_err(|e| anyhow::anyhow!("--end-warning: {e}"))?;
         let skip = self
             .k8s_skip
             .iter()
@@ -84,7 +90,7 @@ impl KubeArgs {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
-        Ok(k8s::Options { grace_s, mig_namespace: self.mig_namespace.clone(), skip })
+        Ok(k8s::Options { grace_s, mig_namespace: self.mig_namespace.clone(), skip, end_warning_s })
     }
 
     fn config(&self) -> anyhow::Result<Option<server::kubernetes::KubeConfig>> {

@@ -34,11 +34,14 @@ pub struct Options {
     pub mig_namespace: String,
     /// Kinds not rendered, such as HardwareProfile on a cluster without OpenShift AI.
     pub skip: BTreeSet<Kind>,
+    /// Seconds before a booking's end (when its ClusterQueue is stopped with `HoldAndDrain`) from which the API
+    /// and the console say it is ending soon.
+    pub end_warning_s: i64,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { grace_s: 600, mig_namespace: "gpu-operator".into(), skip: BTreeSet::new() }
+        Options { grace_s: 600, mig_namespace: "gpu-operator".into(), skip: BTreeSet::new(), end_warning_s: 900 }
     }
 }
 

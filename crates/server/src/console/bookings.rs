@@ -24,6 +24,7 @@ pub(crate) struct ListQuery {
 
 pub(crate) async fn list(State(st): State<AppState>, s: Session, Query(q): Query<ListQuery>) -> Response {
     let who = s.who.clone();
+    let lead = st.k8s.end_warning_s;
     let read = st
         .engine
         .read(move |state, now| {
@@ -34,7 +35,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: Session, Query(q): Query
                 .filter(|b| {
                     who.is_admin() || who.role == crate::auth::Role::ProjectAdmin || b.request.owner == who.subject
                 })
-                .map(|b| state.view(b, now))
+                .map(|b| state.view(b, now).warn_before_end(lead))
                 .collect();
             (views, now)
         })
@@ -75,6 +76,18 @@ fn what(b: &BookingView) -> String {
     format!("{} × {thing}", b.count)
 }
 
+/// The warning on a live booking within the server's end warning (`serve --end-warning`).
+pub(crate) fn ending_soon(b: &BookingView) -> Markup {
+    html! {
+        @if b.ending_soon {
+            p.ending-soon {
+                strong { "Ending soon." } " At the end its queue is stopped and running workloads are evicted "
+                "(Kueue HoldAndDrain): save your work."
+            }
+        }
+    }
+}
+
 fn section(s: &Session, title: &str, empty: &str, rows: &[&BookingView], now: model::Instant) -> Markup {
     let id = title.to_lowercase();
     html! {
@@ -98,7 +111,8 @@ fn row(s: &Session, b: &BookingView, now: model::Instant) -> Markup {
             td { strong { (b.id) } br; span.muted { (b.project) " · " (b.owner) } }
             td { (what(b)) br; span.muted { (b.mode) } }
             td { (s.tz.show(start)) " – " (s.tz.show(end))
-                @if b.status == "active" { br; span.left { (span(end.0 - now.0)) " left" } } }
+                @if b.status == "active" { br; span.left { (span(end.0 - now.0)) " left" } }
+                (ending_soon(b)) }
             td { @for p in &b.placements { (placement(p)) br; }
                 @if let (Some(k), true) = (&b.kubernetes, matches!(b.status.as_str(), "active" | "confirmed")) {
                     span.muted title="Label workloads kueue.x-k8s.io/queue-name with it; the ResourceClaimTemplate and HardwareProfile have the same name" {

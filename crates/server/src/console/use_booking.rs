@@ -45,11 +45,12 @@ pub(crate) async fn page_handler(
     let kind_name = q.kind.clone().filter(|k| !k.is_empty()).unwrap_or_else(|| "vllm".into());
     let model = q.model.clone().filter(|m| !m.is_empty());
     let who = s.who.clone();
+    let lead = st.k8s.end_warning_s;
     let read = st
         .engine
         .read(move |state, now| {
             let b = state.visible(&who, bid)?;
-            let view = state.view(b, now);
+            let view = state.view(b, now).warn_before_end(lead);
             if !matches!(view.status.as_str(), "active" | "confirmed") {
                 return Ok((view, None));
             }
@@ -111,6 +112,7 @@ fn body(b: &BookingView, kind: &str, shown: &Shown) -> Markup {
         main.use-page {
             p { a href="/console/bookings" { "← My bookings" } }
             h1 { "Use booking " (b.id) }
+            (super::bookings::ending_soon(b))
             @if let Some(k) = &b.kubernetes {
                 p.help {
                     "Apply these in namespace " code { (k.namespace) } "; they run on queue " code { (k.local_queue) }

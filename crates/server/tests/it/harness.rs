@@ -24,6 +24,8 @@ pub(crate) struct Harness {
     sqlite_url: Option<String>,
     /// How often a PostgreSQL writer checks its lock's session; used from the next (re)start on.
     pub(crate) lock_check: std::time::Duration,
+    /// How objects are rendered and when a booking is ending soon; used from the next (re)start on.
+    pub(crate) k8s: k8s::Options,
 }
 
 /// 2026-11-23T08:00:00Z: a Monday morning, the test clock's start.
@@ -59,6 +61,7 @@ impl Harness {
             http,
             sqlite_url: None,
             lock_check: server::serve::LOCK_CHECK,
+            k8s: k8s::Options::default(),
         };
         h.boot(database_url, true);
         h
@@ -81,6 +84,7 @@ impl Harness {
             http: Default::default(),
             sqlite_url: Some(url),
             lock_check: server::serve::LOCK_CHECK,
+            k8s: k8s::Options::default(),
         };
         h.boot(None, true);
         h
@@ -115,7 +119,7 @@ impl Harness {
             catalog: model::Catalog::builtin(),
             planner: planner::Config::default(),
             clock: Clock::Fixed(self.clock.clone()),
-            k8s: Default::default(),
+            k8s: self.k8s.clone(),
             kubernetes,
             http: self.http.clone(),
             lock_check: self.lock_check,

@@ -9,6 +9,7 @@ mod browser_use;
 mod console;
 mod console_use;
 mod definitions;
+mod ending;
 mod faults;
 mod fit;
 mod harness;
