@@ -4,6 +4,7 @@ mod admin;
 mod catalog;
 mod crash;
 mod definitions;
+mod deploy;
 mod fit;
 mod kubernetes;
 mod server;
