@@ -10,8 +10,11 @@ use serde_json::{Value, json};
 
 use crate::fixture::{at, booked};
 
-fn shared() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas");
+/// `../shared/schemas` beside the repository (or where `GPUBOOK_SCHEMAS` says, for a worktree elsewhere).
+pub(crate) fn shared() -> Option<PathBuf> {
+    let dir = std::env::var_os("GPUBOOK_SCHEMAS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas"));
     if dir.is_dir() {
         return Some(dir);
     }
@@ -151,12 +154,8 @@ fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
     }
 }
 
-/// Every deploy manifest validates against the Kubernetes 1.34 schemas of its kind (the KServe
-/// InferenceService has no schema in `../shared/schemas/`, so it is not validated).
-#[test]
-fn deploy_manifests_validate_against_kubernetes_1_34() {
-    use k8s::deploy::{DeployRequest, WorkloadKind};
-    let Some(dir) = shared() else { return };
+/// The Kubernetes 1.34 schema of each kind (`kubernetes/workloads-v1.34.0/<kind>-<group>-<version>.json`).
+pub(crate) fn workloads_1_34(dir: &Path, kinds: &[&str]) -> Vec<(String, jsonschema::Validator)> {
     let base = dir.join("kubernetes/workloads-v1.34.0");
     let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
     let registry = jsonschema::Registry::new()
@@ -164,21 +163,39 @@ fn deploy_manifests_validate_against_kubernetes_1_34() {
         .unwrap()
         .prepare()
         .unwrap();
-    let validator = |file: &str| {
-        let schema: Value = serde_json::from_str(&read(&base.join(file))).unwrap();
-        jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles")
+    let file = |kind: &str| match kind {
+        "Deployment" => "deployment-apps-v1.json",
+        "Job" => "job-batch-v1.json",
+        "Service" => "service-v1.json",
+        "ServiceAccount" => "serviceaccount-v1.json",
+        "ClusterRole" => "clusterrole-rbac-v1.json",
+        "ClusterRoleBinding" => "clusterrolebinding-rbac-v1.json",
+        "Role" => "role-rbac-v1.json",
+        "RoleBinding" => "rolebinding-rbac-v1.json",
+        other => panic!("no Kubernetes 1.34 schema for {other} here"),
     };
-    let by_kind = [
-        ("Deployment", validator("deployment-apps-v1.json")),
-        ("Service", validator("service-v1.json")),
-        ("Job", validator("job-batch-v1.json")),
-    ];
+    kinds
+        .iter()
+        .map(|kind| {
+            let schema: Value = serde_json::from_str(&read(&base.join(file(kind)))).unwrap();
+            let v = jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles");
+            (kind.to_string(), v)
+        })
+        .collect()
+}
+
+/// Every deploy manifest validates against the Kubernetes 1.34 schemas of its kind (the KServe
+/// InferenceService has no schema in `../shared/schemas/`, so it is not validated).
+#[test]
+fn deploy_manifests_validate_against_kubernetes_1_34() {
+    use k8s::deploy::{DeployRequest, WorkloadKind};
+    let Some(dir) = shared() else { return };
+    let by_kind = workloads_1_34(&dir, &["Deployment", "Service", "Job"]);
     let (p, h200, _) = crate::deploy::with_whole_gpus();
     let mut seen = std::collections::BTreeSet::new();
-    for (id, model, dra) in [
-        (model::BookingId(4), "meta-llama/Llama-3.2-1B-Instruct", true),
-        (h200, "meta-llama/Llama-3.1-70B-Instruct", false),
-    ] {
+    for (id, model, dra) in
+        [(model::BookingId(4), "Qwen/Qwen2.5-0.5B-Instruct", true), (h200, "meta-llama/Llama-3.1-70B-Instruct", false)]
+    {
         for kind in [WorkloadKind::Vllm, WorkloadKind::Job] {
             let req = DeployRequest { kind, model: model.into(), image: None, dra };
             for m in crate::deploy::deploy(&p, id, &req).unwrap() {
