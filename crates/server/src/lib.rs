@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod routes;
 pub mod serve;
 pub mod sessions;
+mod view;
 
 pub use app::app;
 pub use app_state::AppState;

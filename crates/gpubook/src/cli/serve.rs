@@ -62,6 +62,10 @@ pub(crate) struct KubeArgs {
     /// (`ending_soon`) and the console warn of it.
     #[arg(long, default_value = "15m")]
     end_warning: String,
+    /// per-booking: a Kueue ClusterQueue and LocalQueue per booking (isolation between bookings);
+    /// per-project: one per project and booking mode, its quota the project's active bookings (fewer objects).
+    #[arg(long, default_value = "per-booking")]
+    k8s_queues: String,
     /// Time between reconcile passes.
     #[arg(long, default_value = "15s")]
     k8s_interval: String,
@@ -80,6 +84,9 @@ impl KubeArgs {
             api::duration::parse_duration(&self.k8s_grace).map_err(|e| anyhow::anyhow!("--k8s-grace: {e}"))?;
         let end_warning_s =
             api::duration::parse_duration(&self.end_warning).map_err(|e| anyhow::anyhow!("--end-warning: {e}"))?;
+        let queues = k8s::render::QueueMode::parse(&self.k8s_queues).ok_or_else(|| {
+            anyhow::anyhow!("--k8s-queues: {:?} is not one of {}", self.k8s_queues, k8s::render::QueueMode::NAMES)
+        })?;
         let skip = self
             .k8s_skip
             .iter()
@@ -90,7 +97,7 @@ impl KubeArgs {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
-        Ok(k8s::Options { grace_s, mig_namespace: self.mig_namespace.clone(), skip, end_warning_s })
+        Ok(k8s::Options { grace_s, mig_namespace: self.mig_namespace.clone(), skip, end_warning_s, queues })
     }
 
     fn config(&self) -> anyhow::Result<Option<server::kubernetes::KubeConfig>> {

@@ -71,6 +71,10 @@ fn serve_refuses_bad_kubernetes_settings_naming_the_flag() {
     };
     assert!(run(&["--k8s-skip", "Bogus"]).contains("--k8s-skip: \"Bogus\" is not one of"));
     assert!(run(&["--k8s-grace", "soon"]).contains("--k8s-grace"));
+    assert!(
+        run(&["--k8s-queues", "per-shape"])
+            .contains("--k8s-queues: \"per-shape\" is not one of per-booking, per-project")
+    );
     assert!(run(&["--end-warning", "soon"]).contains("--end-warning: \"soon\" is not a duration"));
     assert!(run(&["--k8s-interval", "0s"]).contains("--k8s-interval"));
     let missing = dir.path().join("no-such-kubeconfig");

@@ -13,6 +13,8 @@ use fit::{Candidate, FitOption, ModelCatalog, Question};
 use model::{Allowance, Booking, Catalog, Definitions, ShapeKey, ShapeKind};
 use serde_json::Value;
 
+use crate::render::QueueMode;
+
 /// What to deploy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkloadKind {
@@ -47,6 +49,8 @@ pub struct DeployRequest {
     pub image: Option<String>,
     /// Claim the booking's devices through its ResourceClaimTemplate instead of the extended resource.
     pub dra: bool,
+    /// Which LocalQueue the workload is labelled with: the booking's, or its project's (`--k8s-queues`).
+    pub queues: QueueMode,
 }
 
 /// vLLM's OpenAI-compatible server image the manifests use unless told otherwise.
@@ -80,6 +84,10 @@ pub(crate) struct Plan<'a> {
     /// What one pod may request besides its devices.
     pub(crate) per_pod: Allowance,
     pub(crate) dra: bool,
+    pub(crate) queues: QueueMode,
+    /// Per project, the pods are pinned to the booked GPU model: the project's queue also holds its other
+    /// bookings' models, and Kueue would otherwise take the first flavor with room.
+    pub(crate) node_selector: Option<Value>,
 }
 
 /// The manifests for `booking`, in apply order, or the input at fault.
@@ -154,6 +162,12 @@ fn plan<'a>(
         ));
     }
     let device = defs.device_allowance(catalog, &booking.request.want, &shape);
+    let node_selector = match (req.queues, catalog.get(shape.model.as_str())) {
+        (QueueMode::PerProject, Some(m)) => {
+            Some(serde_json::json!({ "nvidia.com/gpu.product": crate::render::names::product(m) }))
+        }
+        _ => None,
+    };
     Ok(Plan {
         booking,
         namespace: project.namespace.clone(),
@@ -165,6 +179,8 @@ fn plan<'a>(
         fit,
         replicas,
         dra: req.dra,
+        queues: req.queues,
+        node_selector,
     })
 }
 

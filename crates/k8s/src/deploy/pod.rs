@@ -25,7 +25,7 @@ pub(crate) fn labels(p: &Plan<'_>) -> Value {
         NAME_LABEL: p.name,
         BOOKING_LABEL: p.booking.id.to_string(),
         PROJECT_LABEL: dns_label(&p.booking.request.project),
-        QUEUE_LABEL: p.booking.id.object_name(),
+        QUEUE_LABEL: crate::render::names::local_queue(p.booking, p.queues),
     })
 }
 
@@ -71,6 +71,9 @@ pub(crate) fn spec(p: &Plan<'_>, container: Value, restart: &str) -> Value {
     let mut spec = json!({ "restartPolicy": restart, "containers": [] });
     if p.dra {
         spec["resourceClaims"] = json!([{ "name": "gpu", "resourceClaimTemplateName": p.booking.id.object_name() }]);
+    }
+    if let Some(selector) = &p.node_selector {
+        spec["nodeSelector"] = selector.clone();
     }
     if p.fit.devices > 1 {
         spec["volumes"] = json!([{ "name": "dshm", "emptyDir": { "medium": "Memory", "sizeLimit": "1Gi" } }]);

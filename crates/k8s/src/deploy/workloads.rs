@@ -54,22 +54,26 @@ pub(super) fn inference_service(p: &Plan<'_>) -> Value {
     meta["annotations"]["serving.kserve.io/deploymentMode"] = "RawDeployment".into();
     let mut args: Vec<String> = p.fit.vllm_args.clone();
     args.extend(["--served-model-name".to_string(), p.model.clone()]);
+    let mut predictor = json!({
+        "minReplicas": p.replicas,
+        "maxReplicas": p.replicas,
+        "model": {
+            "modelFormat": { "name": "vLLM" },
+            "runtime": "vllm-cuda-runtime",
+            "storageUri": format!("hf://{}", p.model),
+            "args": args,
+            "env": pod::env(),
+            "resources": pod::resources(p),
+        },
+    });
+    if let Some(selector) = &p.node_selector {
+        predictor["nodeSelector"] = selector.clone();
+    }
     json!({
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
         "metadata": meta,
-        "spec": { "predictor": {
-            "minReplicas": p.replicas,
-            "maxReplicas": p.replicas,
-            "model": {
-                "modelFormat": { "name": "vLLM" },
-                "runtime": "vllm-cuda-runtime",
-                "storageUri": format!("hf://{}", p.model),
-                "args": args,
-                "env": pod::env(),
-                "resources": pod::resources(p),
-            },
-        }},
+        "spec": { "predictor": predictor },
     })
 }
 

@@ -17,7 +17,7 @@ use super::{Live, Snapshot};
 use crate::object::{Kind, Object};
 
 /// Quota per flavor (GPU model) and resource name.
-type Quotas = BTreeMap<String, BTreeMap<String, u32>>;
+pub(super) type Quotas = BTreeMap<String, BTreeMap<String, u32>>;
 
 pub(super) fn cohorts(s: &Snapshot) -> Vec<Object> {
     let root = cluster(Kind::Cohort, ROOT_COHORT, meta(ROOT_COHORT, None, None), json!({ "spec": {} }));
@@ -37,7 +37,7 @@ pub(super) fn flavors(s: &Snapshot) -> Vec<Object> {
         .filter_map(|m| s.catalog().get(m.as_str()))
         .map(|m| {
             let name = names::flavor(&m.key);
-            let product = m.product_name.replace(' ', "-");
+            let product = names::product(m);
             let spec = json!({ "spec": { "nodeLabels": { "nvidia.com/gpu.product": product } } });
             cluster(Kind::ResourceFlavor, &name, meta(&name, None, None), spec)
         })
@@ -68,10 +68,7 @@ pub(super) fn booking_queue(s: &Snapshot, l: &Live<'_>) -> Object {
     // Booking queues never borrow, so they are never reclaim victims; what they reclaim from is the shared
     // queue. A reserved booking takes its capacity back from any workload there; an opportunistic one, which
     // gpubook itself may preempt for a lender, only from workloads of lower priority.
-    let reclaim = match b.request.mode {
-        model::Mode::Reserved => "Any",
-        model::Mode::Opportunistic => "LowerPriority",
-    };
+    let reclaim = reclaim(b.request.mode);
     let mut m = meta(&name, None, Some(b));
     m["annotations"] = json!({
         "gpubook.io/window": format!("{}/{}", b.window().start, b.window().end),
@@ -89,6 +86,16 @@ pub(super) fn booking_queue(s: &Snapshot, l: &Live<'_>) -> Object {
         "stopPolicy": if l.draining { "HoldAndDrain" } else { "None" },
     }});
     cluster(Kind::ClusterQueue, &name, m, spec)
+}
+
+/// What a queue of bookings of `mode` reclaims from the shared queue: a reserved booking takes its capacity
+/// back from any workload there; an opportunistic one, which gpubook itself may preempt for a lender, only
+/// from workloads of lower priority.
+pub(super) fn reclaim(mode: model::Mode) -> &'static str {
+    match mode {
+        model::Mode::Reserved => "Any",
+        model::Mode::Opportunistic => "LowerPriority",
+    }
 }
 
 /// The queue every project may use for work outside its bookings: its quota is the instances that exist at
@@ -138,7 +145,7 @@ pub(super) fn local_queues(s: &Snapshot, live: &[Live<'_>]) -> Vec<Object> {
 
 /// One resource group covering every resource named, with each flavor listing each of them (Kueue wants
 /// the same resources, in the same order, under every flavor of a group).
-fn resource_groups(quotas: &Quotas, extra: &BTreeSet<String>, borrowing_limit: Option<u32>) -> Value {
+pub(super) fn resource_groups(quotas: &Quotas, extra: &BTreeSet<String>, borrowing_limit: Option<u32>) -> Value {
     let covered: BTreeSet<&String> = quotas.values().flat_map(|r| r.keys()).chain(extra).collect();
     if covered.is_empty() {
         return json!([]);
@@ -163,7 +170,7 @@ fn resource_groups(quotas: &Quotas, extra: &BTreeSet<String>, borrowing_limit: O
 }
 
 /// The device resource groups followed by the companion one.
-fn with_companions(devices: Value, companions: Value) -> Value {
+pub(super) fn with_companions(devices: Value, companions: Value) -> Value {
     let mut groups = devices.as_array().cloned().unwrap_or_default();
     groups.push(companions);
     Value::Array(groups)
@@ -234,6 +241,6 @@ fn dynamic_layout(model: &model::GpuModel, declared: Option<&Layout>, busy: &[Sl
     Some(layout)
 }
 
-fn cluster(kind: Kind, name: &str, metadata: Value, rest: Value) -> Object {
+pub(super) fn cluster(kind: Kind, name: &str, metadata: Value, rest: Value) -> Object {
     Object { kind, namespace: None, name: name.to_string(), body: manifest(kind, metadata, rest) }
 }

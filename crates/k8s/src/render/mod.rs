@@ -17,6 +17,9 @@ mod kueue;
 mod mig;
 pub mod names;
 mod odh;
+mod per_project;
+
+pub use names::QueueMode;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,11 +40,19 @@ pub struct Options {
     /// Seconds before a booking's end (when its ClusterQueue is stopped with `HoldAndDrain`) from which the API
     /// and the console say it is ending soon.
     pub end_warning_s: i64,
+    /// A queue per booking (the default) or per project and mode.
+    pub queues: QueueMode,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { grace_s: 600, mig_namespace: "gpu-operator".into(), skip: BTreeSet::new(), end_warning_s: 900 }
+        Options {
+            grace_s: 600,
+            mig_namespace: "gpu-operator".into(),
+            skip: BTreeSet::new(),
+            end_warning_s: 900,
+            queues: QueueMode::PerBooking,
+        }
     }
 }
 
@@ -97,12 +108,19 @@ impl Snapshot {
         if on(Kind::WorkloadPriorityClass) {
             out.extend(kueue::priority_classes(self, &live));
         }
+        let per_project = self.opts.queues == QueueMode::PerProject;
         if on(Kind::ClusterQueue) {
-            out.extend(live.iter().map(|l| kueue::booking_queue(self, l)));
+            match per_project {
+                true => out.extend(per_project::cluster_queues(self, &live)),
+                false => out.extend(live.iter().map(|l| kueue::booking_queue(self, l))),
+            }
             out.push(kueue::shared_queue(self, &live));
         }
         if on(Kind::LocalQueue) {
-            out.extend(kueue::local_queues(self, &live));
+            match per_project {
+                true => out.extend(per_project::local_queues(self)),
+                false => out.extend(kueue::local_queues(self, &live)),
+            }
         }
         if on(Kind::DeviceClass) {
             out.extend(dra::device_classes(self));

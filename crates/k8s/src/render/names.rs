@@ -32,6 +32,50 @@ pub(crate) fn booking(id: BookingId) -> String {
     id.object_name()
 }
 
+/// How bookings map to Kueue queues (`gpubook serve --k8s-queues`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueueMode {
+    /// A ClusterQueue and LocalQueue per booking: isolation between bookings, objects grow with them.
+    #[default]
+    PerBooking,
+    /// A ClusterQueue and LocalQueue per project and booking mode, whose quota is the sum of the project's
+    /// active bookings of that mode: objects grow with projects, not bookings.
+    PerProject,
+}
+
+impl QueueMode {
+    pub const NAMES: &'static str = "per-booking, per-project";
+
+    pub fn parse(s: &str) -> Option<QueueMode> {
+        match s {
+            "per-booking" => Some(QueueMode::PerBooking),
+            "per-project" => Some(QueueMode::PerProject),
+            _ => None,
+        }
+    }
+}
+
+/// The LocalQueue (and ClusterQueue) a booking's workloads go to: `gpubook-b17`, or per project
+/// `gpubook-<project>-reserved` / `gpubook-<project>-opportunistic`.
+pub fn local_queue(b: &Booking, mode: QueueMode) -> String {
+    match mode {
+        QueueMode::PerBooking => booking(b.id),
+        QueueMode::PerProject => project_queue(&b.request.project, b.request.mode),
+    }
+}
+
+/// The queue of a project's bookings of one mode, in per-project mode.
+pub fn project_queue(project: &str, mode: model::Mode) -> String {
+    let suffix = format!("-{}", mode.as_str());
+    let stem: String = dns_label(project).chars().take(63 - PREFIX.len() - 1 - suffix.len()).collect();
+    format!("{PREFIX}-{}{suffix}", stem.trim_end_matches('-'))
+}
+
+/// The `nvidia.com/gpu.product` label of a GPU model's nodes (GPU Feature Discovery's, spaces as dashes).
+pub(crate) fn product(m: &model::GpuModel) -> String {
+    m.product_name.replace(' ', "-")
+}
+
 pub(crate) fn flavor(model: &ModelKey) -> String {
     format!("{PREFIX}-{}", dns_label(model.as_str()))
 }
@@ -104,5 +148,10 @@ mod tests {
         assert_eq!(resource(&ShapeKey::mig(&ModelKey("H100-80GB".into()), "1g.10gb+me")), "nvidia.com/mig-1g.10gb.me");
         assert_eq!(cel_str("it's"), r"'it\'s'");
         assert_eq!(resource_class(&ShapeKey::whole(&ModelKey("L4-24GB".into()))), "gpu.gpubook.io");
+        assert_eq!(project_queue("Team_A", model::Mode::Opportunistic), "gpubook-team-a-opportunistic");
+        let long = project_queue(&"p".repeat(80), model::Mode::Reserved);
+        assert!(long.len() <= 63 && long.ends_with("-reserved"), "{long}");
+        assert_eq!(QueueMode::parse("per-project"), Some(QueueMode::PerProject));
+        assert_eq!(QueueMode::parse("per-shape"), None);
     }
 }

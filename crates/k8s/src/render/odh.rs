@@ -49,7 +49,7 @@ pub(super) fn hardware_profile(s: &Snapshot, l: &Live<'_>) -> Object {
     let spec = json!({ "spec": {
         "identifiers": identifiers,
         "scheduling": { "type": "Queue", "kueue": {
-            "localQueueName": name, "priorityClass": names::priority_class(b.priority) } },
+            "localQueueName": names::local_queue(b, s.opts.queues), "priorityClass": names::priority_class(b.priority) } },
     }});
     Object {
         kind: Kind::HardwareProfile,

@@ -12,12 +12,12 @@ use crate::fixture::{at, book, booked};
 use crate::kueue::{Cluster, Outcome};
 
 // The 1 GB weights leave room for a KV cache of 8192 tokens on a 10 GB MIG slice after vLLM's overheads.
-const SMALL: &str = "Qwen/Qwen2.5-0.5B-Instruct";
-const MID: &str = "Qwen/Qwen2.5-7B-Instruct";
-const BIG: &str = "meta-llama/Llama-3.1-70B-Instruct";
+pub(crate) const SMALL: &str = "Qwen/Qwen2.5-0.5B-Instruct";
+pub(crate) const MID: &str = "Qwen/Qwen2.5-7B-Instruct";
+pub(crate) const BIG: &str = "meta-llama/Llama-3.1-70B-Instruct";
 
 fn request(kind: WorkloadKind, model: &str, dra: bool) -> DeployRequest {
-    DeployRequest { kind, model: model.into(), image: None, dra }
+    DeployRequest { kind, model: model.into(), image: None, dra, queues: Default::default() }
 }
 
 pub(crate) fn deploy(p: &Planner, id: BookingId, req: &DeployRequest) -> Result<Vec<Value>, k8s::deploy::DeployError> {
@@ -40,7 +40,7 @@ fn pod_spec(m: &Value) -> &Value {
     }
 }
 
-fn admitted(c: &mut Cluster, m: &Value, queue: &str) {
+pub(crate) fn admitted(c: &mut Cluster, m: &Value, queue: &str) {
     let outcomes = c.submit(m);
     assert!(!outcomes.is_empty());
     for o in &outcomes {

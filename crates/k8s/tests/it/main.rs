@@ -6,6 +6,7 @@ mod chart;
 mod deploy;
 mod fixture;
 mod kueue;
+mod per_project;
 mod reconcile;
 mod render;
 mod schemas;

@@ -197,7 +197,7 @@ fn deploy_manifests_validate_against_kubernetes_1_34() {
         [(model::BookingId(4), "Qwen/Qwen2.5-0.5B-Instruct", true), (h200, "meta-llama/Llama-3.1-70B-Instruct", false)]
     {
         for kind in [WorkloadKind::Vllm, WorkloadKind::Job] {
-            let req = DeployRequest { kind, model: model.into(), image: None, dra };
+            let req = DeployRequest { kind, model: model.into(), image: None, dra, queues: Default::default() };
             for m in crate::deploy::deploy(&p, id, &req).unwrap() {
                 let k = m["kind"].as_str().unwrap();
                 let (_, v) = by_kind.iter().find(|(name, _)| *name == k).unwrap();

@@ -24,7 +24,7 @@ pub(crate) struct ListQuery {
 
 pub(crate) async fn list(State(st): State<AppState>, s: Session, Query(q): Query<ListQuery>) -> Response {
     let who = s.who.clone();
-    let lead = st.k8s.end_warning_s;
+    let opts = st.k8s.clone();
     let read = st
         .engine
         .read(move |state, now| {
@@ -35,7 +35,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: Session, Query(q): Query
                 .filter(|b| {
                     who.is_admin() || who.role == crate::auth::Role::ProjectAdmin || b.request.owner == who.subject
                 })
-                .map(|b| state.view(b, now).warn_before_end(lead))
+                .map(|b| crate::view::finish(state.view(b, now), &opts))
                 .collect();
             (views, now)
         })

@@ -45,12 +45,13 @@ pub(crate) async fn page_handler(
     let kind_name = q.kind.clone().filter(|k| !k.is_empty()).unwrap_or_else(|| "vllm".into());
     let model = q.model.clone().filter(|m| !m.is_empty());
     let who = s.who.clone();
-    let lead = st.k8s.end_warning_s;
+    let opts = st.k8s.clone();
     let read = st
         .engine
         .read(move |state, now| {
             let b = state.visible(&who, bid)?;
-            let view = state.view(b, now).warn_before_end(lead);
+            let view = crate::view::finish(state.view(b, now), &opts);
+            let queues = opts.queues;
             if !matches!(view.status.as_str(), "active" | "confirmed") {
                 return Ok((view, None));
             }
@@ -59,7 +60,7 @@ pub(crate) async fn page_handler(
                     field: "kind",
                     reason: format!("{kind_name:?} is not one of {}", WorkloadKind::NAMES),
                 })?;
-                let req = DeployRequest { kind, model: model.to_string(), image: None, dra: false };
+                let req = DeployRequest { kind, model: model.to_string(), image: None, dra: false, queues };
                 manifests(&state.catalog, state.defs(), models(), b, &req).map(|o| to_yaml(&o))
             };
             let shown = match model {

@@ -58,7 +58,7 @@ pub(super) async fn create(
     let booked = s.engine.book(who, body, key).await?;
     Ok(match booked {
         Booked::Created(mut created) => {
-            created.booking = created.booking.warn_before_end(s.k8s.end_warning_s);
+            created.booking = crate::view::finish(created.booking, &s.k8s);
             (StatusCode::CREATED, axum::Json(created)).into_response()
         }
         Booked::Replayed(again) => {
@@ -92,7 +92,7 @@ pub(super) async fn list(
     {
         return Err(AppError::forbidden(format!("you may not see project {p:?}")));
     }
-    let lead = s.k8s.end_warning_s;
+    let opts = s.k8s.clone();
     let all = s
         .engine
         .read(move |state, now| {
@@ -102,7 +102,7 @@ pub(super) async fn list(
                 .filter(|b| who.can_read(&b.request.project))
                 .filter(|b| q.project.as_ref().is_none_or(|p| *p == b.request.project))
                 .filter(|b| q.status.is_none_or(|st| st.as_str() == b.status(now).as_str()))
-                .map(|b| state.view(b, now).warn_before_end(lead))
+                .map(|b| crate::view::finish(state.view(b, now), &opts))
                 .collect()
         })
         .await?;
@@ -120,7 +120,7 @@ pub(super) async fn get(
 ) -> Result<axum::Json<BookingView>, AppError> {
     let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
     let view = s.engine.read(move |state, now| state.visible(&who, id).map(|b| state.view(b, now))).await??;
-    Ok(axum::Json(view.warn_before_end(s.k8s.end_warning_s)))
+    Ok(axum::Json(crate::view::finish(view, &s.k8s)))
 }
 
 /// Cancel a booking; its devices are free at once.
@@ -136,5 +136,5 @@ pub(super) async fn cancel(
 ) -> Result<axum::Json<BookingView>, AppError> {
     let id = parse_id(&id).ok_or_else(|| AppError::not_found(format!("no booking {id}")))?;
     let view = s.engine.cancel(who, id).await?;
-    Ok(axum::Json(view))
+    Ok(axum::Json(crate::view::finish(view, &s.k8s)))
 }

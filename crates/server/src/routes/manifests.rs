@@ -68,7 +68,7 @@ pub(super) async fn manifests_of(
     let kind_name = q.kind.unwrap_or_else(|| "vllm".into());
     let kind = WorkloadKind::parse(&kind_name)
         .ok_or_else(|| AppError::invalid("kind", format!("{kind_name:?} is not one of {}", WorkloadKind::NAMES)))?;
-    let req = DeployRequest { kind, model: q.model, image: q.image, dra: q.dra.unwrap_or(false) };
+    let req = DeployRequest { kind, model: q.model, image: q.image, dra: q.dra.unwrap_or(false), queues: s.k8s.queues };
     let rendered = s
         .engine
         .read(move |state, _| {

@@ -18,6 +18,7 @@ mod kubernetes;
 mod listener;
 mod manifests;
 mod openapi;
+mod queues;
 mod race;
 
 pub(crate) use harness::{Harness, at};
