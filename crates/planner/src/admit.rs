@@ -27,8 +27,6 @@ const OPENING_GPUS: usize = 64;
 const INDEX_ROUNDS: usize = 16;
 /// Instants where the project's quota usage changes, tried on large fleets once room alone found nothing.
 const QUOTA_CHANGES_TRIED: usize = 8;
-/// Later booking ends tried on larger fleets before answering "never".
-pub(crate) const LATER_ENDS_ON_LARGE_FLEETS: usize = 64;
 
 /// The booking being decided, before it has an id.
 pub(crate) const NEW: BookingId = BookingId(u64::MAX);
@@ -452,11 +450,22 @@ impl Planner {
         self.insert_booking(booking);
     }
 
-    /// Start instants worth trying after `from`: the ends of bookings on the request's models, in order.
+    /// Start instants worth trying after `from`: the ends of bookings on the request's models and the
+    /// instants where the project's use of them changes, in order. A window that fits at no earlier one of
+    /// them fits at none of the instants in between either: moving a window's start to the next quantum
+    /// only adds what it overlaps, unless something ends or the quota changes there.
     pub(crate) fn candidate_starts(&self, ctx: &Ctx, from: Instant, until: Instant) -> Vec<Instant> {
         let models: BTreeSet<&model::ModelKey> = ctx.shapes.iter().map(|s| &s.key.model).collect();
         let q = self.config.quantum_s;
         let mut starts: BTreeMap<Instant, ()> = BTreeMap::new();
+        for m in &models {
+            for t in self.ledger.changes_after(&ctx.project, m, from, until) {
+                let t = t.ceil(q);
+                if t > from && t <= until {
+                    starts.insert(t, ());
+                }
+            }
+        }
         for &g in models.iter().filter_map(|m| self.by_model.get(*m)).flatten() {
             for r in self.gpus[g].reservations() {
                 // With an idle gap, a per-gpu layout may change only `gap` after a booking ends.
@@ -479,7 +488,9 @@ impl Planner {
     /// the openings the free-units index proposes ([`Self::earliest_by_index`]), then from each instant where
     /// the project's quota usage changes; there the answer can be later than what re-placing bookings would
     /// allow, and never earlier than what is possible. Models with more than 16 units are not indexed and
-    /// fall back to reading every GPU's openings and the first [`LATER_ENDS_ON_LARGE_FLEETS`] booking ends.
+    /// read every GPU's openings instead. Those searches are bounded: when they find nothing, that proves
+    /// nothing (the index proposes one device's openings, a request of several needs several at once), so
+    /// every candidate start ([`Self::candidate_starts`]) is tried before answering "never".
     pub(crate) fn earliest_start(&self, ctx: &Ctx, count: u32, now: Instant) -> Option<Instant> {
         let mut until = now.plus(self.config.horizon_s);
         if let Some(lead) = self.defs.projects[&ctx.project].limits.max_lead_s {
@@ -506,10 +517,14 @@ impl Planner {
                 .map(|t| t.ceil(q))
                 .filter(|t| *t > ctx.window.start && *t <= until)
                 .collect();
-            return changes
+            let found = changes
                 .into_iter()
                 .take(QUOTA_CHANGES_TRIED)
                 .find_map(|t| if fits_at(t) { Some(t) } else { self.earliest_by_index(ctx, t, until, &fits_at) });
+            if found.is_some() {
+                return found;
+            }
+            return self.candidate_starts(ctx, ctx.window.start, until).into_iter().find(|t| fits_at(*t));
         }
         let mut openings = BTreeSet::new();
         for shape in &ctx.shapes {
@@ -534,8 +549,7 @@ impl Planner {
                 earlier.into_iter().filter(|e| *e < t).take(OPENINGS_TRIED).find(|e| fits_at(*e)).unwrap_or(t),
             );
         }
-        let cap = if gpus <= SMALL_FLEET { usize::MAX } else { LATER_ENDS_ON_LARGE_FLEETS };
-        self.candidate_starts(ctx, ctx.window.start, until).into_iter().take(cap).find(|t| fits_at(*t))
+        self.candidate_starts(ctx, ctx.window.start, until).into_iter().find(|t| fits_at(*t))
     }
 
     /// Large fleets: from `from` on, the hours the free-units index says a window could start in, earliest
