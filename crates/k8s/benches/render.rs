@@ -7,10 +7,12 @@
 //! H100-80GB GPUs in per-gpu mode (the MIG manager's), 8 to a node, over a 90-day calendar: segments of 2 to
 //! 5 days, each running one maximal MIG layout with every instance booked (one booking per instance), an
 //! hour idle between segments (the idle gap is 30 minutes). Rendered at day 40: about 40 days of history
-//! behind, 50 ahead. The server takes a snapshot every reconcile interval and for `GET /k8s/objects`.
+//! behind, 50 ahead. The server takes a snapshot every reconcile interval and for `GET /k8s/objects`. Each
+//! fleet is rendered in both queue modes (`--k8s-queues`); the first pass is every object, as YAML bytes.
 
 use std::time::Instant as Clock;
 
+use k8s::render::QueueMode;
 use model::{
     Booking, BookingId, Catalog, Definitions, Device, GpuId, Instant, Mode, Reconfiguration, Request, ShapeKey, Slot,
     Want, Window,
@@ -87,26 +89,27 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes: &[u32] = if quick { &[100, 1_000] } else { &[100, 1_000, 10_000] };
     println!(
-        "| GPUs | bookings | live at day 40 | objects | scan p50 | snapshot p50 | snapshot / scan | build p50 | build / scan | YAML p50 |"
+        "| GPUs | queues | bookings | live at day 40 | objects | first pass (YAML) | scan p50 | snapshot p50 | build p50 | YAML p50 |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &gpus in sizes {
         let planner = load(gpus);
         let at = Instant(T0 + 40 * DAY + 7 * 3600);
-        let opts = k8s::Options::default();
         let runs = if gpus >= 10_000 { 5 } else { 15 };
         let (scan, live) =
             median_ms(runs, || planner.bookings().filter(|b| b.holds() && b.window().contains(at)).count());
-        let (take, _) = median_ms(runs, || k8s::Snapshot::take(&planner, at, &opts).at().0 as usize);
-        let snapshot = k8s::Snapshot::take(&planner, at, &opts);
-        let (build, objects) = median_ms(runs, || snapshot.render().len());
-        let rendered = snapshot.render();
-        let (yaml, _) = median_ms(runs, || k8s::to_yaml_stream(&rendered).len());
-        println!(
-            "| {gpus} | {} | {live} | {objects} | {scan:.1} ms | {take:.1} ms | {:.1} | {build:.1} ms | {:.0} | {yaml:.1} ms |",
-            planner.bookings().count(),
-            take / scan,
-            build / scan,
-        );
+        for (mode, queues) in [("per-booking", QueueMode::PerBooking), ("per-project", QueueMode::PerProject)] {
+            let opts = k8s::Options { queues, ..k8s::Options::default() };
+            let (take, _) = median_ms(runs, || k8s::Snapshot::take(&planner, at, &opts).at().0 as usize);
+            let snapshot = k8s::Snapshot::take(&planner, at, &opts);
+            let (build, objects) = median_ms(runs, || snapshot.render().len());
+            let rendered = snapshot.render();
+            let (yaml, bytes) = median_ms(runs, || k8s::to_yaml_stream(&rendered).len());
+            println!(
+                "| {gpus} | {mode} | {} | {live} | {objects} | {:.1} MiB | {scan:.1} ms | {take:.1} ms | {build:.1} ms | {yaml:.1} ms |",
+                planner.bookings().count(),
+                bytes as f64 / (1 << 20) as f64,
+            );
+        }
     }
 }
