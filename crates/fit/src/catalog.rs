@@ -97,6 +97,11 @@ impl ModelCatalog {
         self.models.get(id).or_else(|| self.models.iter().find(|(k, _)| k.eq_ignore_ascii_case(id)).map(|(_, m)| m))
     }
 
+    /// Every catalog id, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
     pub fn models(&self) -> impl Iterator<Item = &CatalogModel> {
         self.models.values()
     }

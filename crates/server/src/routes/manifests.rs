@@ -20,7 +20,7 @@ use crate::error::AppError;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[allow(dead_code)]
-enum KindName {
+pub(super) enum KindName {
     Vllm,
     Inferenceservice,
     Job,

@@ -25,7 +25,8 @@ pub use extract::Auth;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "gpubook", description = "Book whole GPUs and MIG slices for a time window."),
-    security(("bearer" = []))
+    security(("bearer" = [])),
+    components(schemas(api::fit::DtypeName, api::fit::KvDtypeName, manifests::KindName))
 )]
 struct ApiDoc;
 

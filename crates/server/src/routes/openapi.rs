@@ -49,12 +49,30 @@ impl Modify for Contract {
         if let Some(RefOr::T(schema)) = components.schemas.get_mut("TokenRequest") {
             *schema = projects_by_role(schema.clone());
         }
+        catalog_models(api);
         for item in api.paths.paths.values_mut() {
             for op in
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
             {
                 not_null(op);
                 add_errors(op);
+            }
+        }
+    }
+}
+
+/// The operations whose `model` parameter names a model of the catalog list its ids, so that a schema-valid
+/// request names a model the server knows (it also takes them in any letter case).
+fn catalog_models(api: &mut OpenApi) {
+    let ids: Vec<String> = fit::ModelCatalog::builtin().ids().map(str::to_owned).collect();
+    for path in ["/fit", "/bookings/{id}/manifests"] {
+        let Some(op) = api.paths.paths.get_mut(path).and_then(|item| item.get.as_mut()) else { continue };
+        for p in op.parameters.iter_mut().flatten() {
+            if let RefOr::T(p) = p
+                && p.name == "model"
+            {
+                let schema = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(ids.clone())).build();
+                p.schema = Some(RefOr::T(Schema::Object(schema)));
             }
         }
     }
