@@ -132,16 +132,11 @@ fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
     let objects = rendered();
     for version in ["v1.34.0", "v1.37.0"] {
         let base = dir.join("kubernetes/resource.k8s.io-v1").join(version);
-        let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
-        let registry = jsonschema::Registry::new()
-            .add("https://kubernetes.io/api/_definitions.json", &defs)
-            .unwrap()
-            .prepare()
-            .unwrap();
-        for (kind, file) in [(Kind::DeviceClass, "deviceclass"), (Kind::ResourceClaimTemplate, "resourceclaimtemplate")]
+        let files = ["deviceclass-resource-v1.json", "resourceclaimtemplate-resource-v1.json"];
+        let validators = compile(&base, &files);
+        for ((kind, file), validator) in
+            [Kind::DeviceClass, Kind::ResourceClaimTemplate].into_iter().zip(files).zip(validators)
         {
-            let schema: Value = serde_json::from_str(&read(&base.join(format!("{file}-resource-v1.json")))).unwrap();
-            let validator = jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles");
             let of_kind: Vec<&Object> = objects.iter().filter(|o| o.kind == kind).collect();
             assert!(!of_kind.is_empty(), "no {kind} rendered");
             for o in of_kind {
@@ -157,12 +152,6 @@ fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
 /// The Kubernetes 1.34 schema of each kind (`kubernetes/workloads-v1.34.0/<kind>-<group>-<version>.json`).
 pub(crate) fn workloads_1_34(dir: &Path, kinds: &[&str]) -> Vec<(String, jsonschema::Validator)> {
     let base = dir.join("kubernetes/workloads-v1.34.0");
-    let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
-    let registry = jsonschema::Registry::new()
-        .add("https://kubernetes.io/api/_definitions.json", &defs)
-        .unwrap()
-        .prepare()
-        .unwrap();
     let file = |kind: &str| match kind {
         "Deployment" => "deployment-apps-v1.json",
         "Job" => "job-batch-v1.json",
@@ -174,12 +163,23 @@ pub(crate) fn workloads_1_34(dir: &Path, kinds: &[&str]) -> Vec<(String, jsonsch
         "RoleBinding" => "rolebinding-rbac-v1.json",
         other => panic!("no Kubernetes 1.34 schema for {other} here"),
     };
-    kinds
+    let files: Vec<&str> = kinds.iter().map(|kind| file(kind)).collect();
+    kinds.iter().map(|kind| kind.to_string()).zip(compile(&base, &files)).collect()
+}
+
+/// The schemas `files` of the folder `base`, compiled against its `_definitions.json`.
+fn compile(base: &Path, files: &[&str]) -> Vec<jsonschema::Validator> {
+    let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
+    let registry = jsonschema::Registry::new()
+        .add("https://kubernetes.io/api/_definitions.json", &defs)
+        .unwrap()
+        .prepare()
+        .unwrap();
+    files
         .iter()
-        .map(|kind| {
-            let schema: Value = serde_json::from_str(&read(&base.join(file(kind)))).unwrap();
-            let v = jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles");
-            (kind.to_string(), v)
+        .map(|file| {
+            let schema: Value = serde_json::from_str(&read(&base.join(file))).unwrap();
+            jsonschema::options().with_registry(&registry).build(&schema).expect("schema compiles")
         })
         .collect()
 }
