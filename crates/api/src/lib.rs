@@ -10,6 +10,7 @@ pub mod fit;
 pub mod manifest;
 pub mod record;
 pub mod rest;
+pub mod usage;
 pub mod views;
 
 pub use manifest::{Document, ManifestError, parse_manifests, resolve};

@@ -1,4 +1,4 @@
-//! Declarative manifests: YAML documents with `kind:` Node, Size, Cohort or Project, Kubernetes-like.
+//! Declarative manifests: YAML documents with `kind:` Node, Size, Cohort, Project or PriceList, Kubernetes-like.
 //!
 //! Parsing ([`parse_manifests`]) checks each document's shape and rejects unknown fields; resolving
 //! ([`resolve`]) checks the documents against the catalog and each other and builds [`Definitions`].
@@ -9,11 +9,15 @@
 
 mod docs;
 pub mod limits;
+pub mod price;
 mod resolve;
 
 use std::fmt;
 
-pub use docs::{AllowanceDoc, CohortDoc, Document, GpuGroupDoc, LayoutDoc, NodeDoc, ProjectDoc, QuantityDoc, SizeDoc};
+pub use docs::{
+    AllowanceDoc, CohortDoc, DiscountDoc, Document, GpuGroupDoc, LayoutDoc, NodeDoc, PriceListDoc, ProjectDoc,
+    QuantityDoc, RateDoc, SizeDoc,
+};
 pub use limits::{MAX_DOCUMENTS, MAX_FLOW_DEPTH};
 pub use resolve::resolve;
 

@@ -11,6 +11,7 @@ mod output;
 mod serve;
 mod service;
 mod simulate;
+mod usage;
 mod when;
 
 use std::path::PathBuf;
@@ -62,7 +63,9 @@ enum Command {
         #[arg(short, long, value_enum, default_value_t = Format::Table)]
         output: Format,
     },
-    /// Creates or updates fleet, sizes, cohorts and projects from manifest files on the server.
+    /// Booked GPU-hours and their cost per project, booking, model, owner or cohort (table, JSON or CSV).
+    Usage(usage::UsageArgs),
+    /// Creates or updates fleet, sizes, cohorts, projects and price lists from manifest files on the server.
     Apply(service::ApplyArgs),
     /// Workload manifests for a booking (vLLM, KServe InferenceService or Job), ready for kubectl apply.
     Deploy(deploy::DeployArgs),
@@ -77,7 +80,7 @@ enum Command {
         #[command(subcommand)]
         command: service::TokenCommand,
     },
-    /// Checks manifest files (Node, Size, Cohort, Project) and says what they define.
+    /// Checks manifest files (Node, Size, Cohort, Project, PriceList) and says what they define.
     Validate(ManifestArgs),
     /// Prints the demo manifests, a starting point for your own.
     Demo,
@@ -129,6 +132,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Book(args) => service::book(&client::Client::new(&cli.server)?, args),
         Command::Bookings(args) => service::bookings(&client::Client::new(&cli.server)?, args),
         Command::Cancel { id, output } => service::cancel(&client::Client::new(&cli.server)?, &id, output),
+        Command::Usage(args) => usage::run(&client::Client::new(&cli.server)?, args),
         Command::Apply(args) => service::apply(&client::Client::new(&cli.server)?, args),
         Command::Deploy(args) => deploy::run(&client::Client::new(&cli.server)?, args),
         Command::Admin { command } => admin::run(command),

@@ -1,4 +1,4 @@
-//! Everything a platform team declares: fleet, sizes, cohorts and projects, checked as a whole.
+//! Everything a platform team declares: fleet, sizes, cohorts, projects and prices, checked as a whole.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -6,6 +6,7 @@ use crate::allowance::Allowance;
 use crate::booking::Want;
 use crate::catalog::Catalog;
 use crate::fleet::Fleet;
+use crate::price::PriceList;
 use crate::project::{Cohort, Project, ProjectError, check_tree};
 use crate::shape::ShapeKey;
 use crate::size::Size;
@@ -17,6 +18,8 @@ pub struct Definitions {
     pub sizes: BTreeMap<String, Size>,
     pub cohorts: BTreeMap<String, Cohort>,
     pub projects: BTreeMap<String, Project>,
+    /// The declared price list, if any (at most one is).
+    pub price_list: Option<PriceList>,
 }
 
 impl Definitions {

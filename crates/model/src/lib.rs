@@ -9,7 +9,9 @@ pub mod catalog;
 pub mod definitions;
 pub mod fleet;
 pub mod layout;
+pub mod ledger;
 pub mod names;
+pub mod price;
 pub mod project;
 pub mod shape;
 pub mod size;
@@ -24,6 +26,8 @@ pub use catalog::{
 pub use definitions::Definitions;
 pub use fleet::{Fleet, FleetError, Gpu, GpuId, Node, Reconfiguration};
 pub use layout::{Layout, LayoutError, Placement};
+pub use ledger::{Charge, PriceVersion, Prices};
+pub use price::{PriceList, Rate, SliceBasis};
 pub use project::{Cohort, Limits, Project, ProjectError, Quota};
 pub use shape::{AttrValue, DeviceView, Shape, ShapeKey, ShapeKind};
 pub use size::Size;

@@ -81,6 +81,29 @@ impl Window {
     }
 }
 
+/// The calendar month that holds `t` in the time zone `tz`, as a window of instants: from midnight of its
+/// first day to midnight of the next month's first day, in that zone (a zone is a value, looked up by the
+/// caller; this reads no clock and no file).
+pub fn month_of(t: Instant, tz: &jiff::tz::TimeZone) -> Option<Window> {
+    let local = t.timestamp()?.to_zoned(tz.clone());
+    let first = local.date().first_of_month();
+    let start = first.to_zoned(tz.clone()).ok()?;
+    let end = first.checked_add(jiff::Span::new().months(1)).ok()?.to_zoned(tz.clone()).ok()?;
+    Window::new(Instant::from_timestamp(start.timestamp()), Instant::from_timestamp(end.timestamp())).ok()
+}
+
+/// The months (in `tz`) that `w` touches, each as a window, in order.
+pub fn months_touching(w: Window, tz: &jiff::tz::TimeZone) -> Vec<Window> {
+    let mut out = Vec::new();
+    let mut at = w.start;
+    while at < w.end {
+        let Some(m) = month_of(at, tz) else { break };
+        out.push(m);
+        at = m.end;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +121,26 @@ mod tests {
         assert_eq!(Instant(-1).floor(900), Instant(-900));
         assert_eq!(a.moved_to(Instant(100)).end, Instant(110));
         assert_eq!(Instant(1_767_603_600).to_string(), "2026-01-05T09:00:00Z");
+    }
+
+    fn parse(s: &str) -> Instant {
+        Instant::from_timestamp(s.parse().unwrap())
+    }
+
+    #[test]
+    fn months_follow_the_time_zone() {
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        // 23:30 UTC on 31 March is already April in Berlin (UTC+2 in summer time).
+        let m = month_of(parse("2026-03-31T23:30:00Z"), &berlin).unwrap();
+        assert_eq!((m.start, m.end), (parse("2026-03-31T22:00:00Z"), parse("2026-04-30T22:00:00Z")));
+        let utc = month_of(parse("2026-03-31T23:30:00Z"), &jiff::tz::TimeZone::UTC).unwrap();
+        assert_eq!((utc.start, utc.end), (parse("2026-03-01T00:00:00Z"), parse("2026-04-01T00:00:00Z")));
+        // March in Berlin starts in winter time (UTC+1) and is an hour short.
+        let march = month_of(parse("2026-03-15T00:00:00Z"), &berlin).unwrap();
+        assert_eq!(march.start, parse("2026-02-28T23:00:00Z"));
+        assert_eq!(march.seconds(), 31 * 86_400 - 3_600);
+        let w = Window::new(parse("2026-01-31T12:00:00Z"), parse("2026-03-01T00:00:00Z")).unwrap();
+        assert_eq!(months_touching(w, &jiff::tz::TimeZone::UTC).len(), 2);
+        assert_eq!(months_touching(w, &berlin).len(), 3);
     }
 }

@@ -165,7 +165,47 @@ impl Metrics {
             let _ = writeln!(out, "gpubook_gpu_units_booked{{model=\"{model}\"}} {used}");
             let _ = writeln!(out, "gpubook_gpu_units_capacity{{model=\"{model}\"}} {cap}");
         }
+        metering(&mut out, state, now);
         self.kube.render(&mut out);
         out
+    }
+}
+
+/// The ledger up to `now`, per project, model and mode: booked GPU-hours and their cost (counters: held
+/// time only grows, and price versions only append, so neither ever goes down).
+fn metering(out: &mut String, state: &State, now: Instant) {
+    let Ok(upto) = model::Window::new(Instant(0), now) else {
+        return;
+    };
+    let mut sums: BTreeMap<(String, String, &'static str), model::Charge> = BTreeMap::new();
+    for b in state.all_bookings() {
+        for (m, c) in model::ledger::charge(b, upto, &state.prices, &state.catalog) {
+            sums.entry((b.request.project.clone(), m.0, b.request.mode.as_str())).or_default().add(&c);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP gpubook_booked_gpu_hours_total GPU-hours held by bookings up to now (a slice counts its share).\n\
+         # TYPE gpubook_booked_gpu_hours_total counter"
+    );
+    for ((project, m, mode), c) in &sums {
+        let _ = writeln!(
+            out,
+            "gpubook_booked_gpu_hours_total{{project=\"{project}\",model=\"{m}\",mode=\"{mode}\"}} {}",
+            c.gpu_hours
+        );
+    }
+    let currency = state.prices.currency().unwrap_or("");
+    let _ = writeln!(
+        out,
+        "# HELP gpubook_booked_cost_total Cost of the GPU-hours held up to now, in the price list's currency.\n\
+         # TYPE gpubook_booked_cost_total counter"
+    );
+    for ((project, m, mode), c) in &sums {
+        let _ = writeln!(
+            out,
+            "gpubook_booked_cost_total{{project=\"{project}\",model=\"{m}\",mode=\"{mode}\",currency=\"{currency}\"}} {}",
+            model::price::to_units(c.cost)
+        );
     }
 }

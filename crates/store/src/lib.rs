@@ -16,7 +16,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, PgPool, SqlitePool};
 
-pub use rows::{AuditRow, Batch, BookingRow, IdempotencyRow, ObjectChange, ObjectRow, Snapshot, TokenRow};
+pub use rows::{
+    AuditRow, Batch, BookingRow, IdempotencyRow, ObjectChange, ObjectRow, PriceVersionRow, Snapshot, TokenRow,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -189,7 +191,7 @@ impl Store {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    /// Everything the engine needs to start: objects, bookings, tokens and idempotency records.
+    /// Everything the engine needs to start: objects, bookings, tokens, idempotency records and price versions.
     pub async fn load(&self) -> Result<Snapshot, StoreError> {
         let postgres = self.backend() == "postgres";
         on_db!(&self.db, |p| {
@@ -225,8 +227,12 @@ impl Store {
             )
             .fetch_all(&mut *tx)
             .await?;
+            let price_versions =
+                sqlx::query_as::<_, PriceVersionRow>("SELECT seq, applied_at, doc FROM price_versions ORDER BY seq")
+                    .fetch_all(&mut *tx)
+                    .await?;
             tx.commit().await?;
-            Ok(Snapshot { objects, bookings, tokens, idempotency })
+            Ok(Snapshot { objects, bookings, tokens, idempotency, price_versions })
         })
     }
 
@@ -345,6 +351,14 @@ impl Store {
                 .bind(i.created_at)
                 .execute(&mut *tx)
                 .await?;
+            }
+            for v in &batch.price_versions {
+                sqlx::query("INSERT INTO price_versions (seq, applied_at, doc) VALUES ($1, $2, $3)")
+                    .bind(v.seq)
+                    .bind(v.applied_at)
+                    .bind(&v.doc)
+                    .execute(&mut *tx)
+                    .await?;
             }
             for a in &batch.audit {
                 sqlx::query("INSERT INTO audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)")

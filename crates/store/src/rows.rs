@@ -1,6 +1,6 @@
 //! The rows the store reads and writes: plain text and integers, instants as Unix seconds.
 
-/// A declared object (Node, Size, Cohort, Project) as its manifest document.
+/// A declared object (Node, Size, Cohort, Project, PriceList) as its manifest document.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ObjectRow {
     pub kind: String,
@@ -60,6 +60,16 @@ pub struct IdempotencyRow {
     pub created_at: i64,
 }
 
+/// One version of the price list, appended when an apply changes it; never updated.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PriceVersionRow {
+    /// 1, 2, …: the order of application.
+    pub seq: i64,
+    pub applied_at: i64,
+    /// The PriceList document as YAML; empty when the price list was deleted.
+    pub doc: String,
+}
+
 /// Who did what, when.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
@@ -82,6 +92,7 @@ pub struct Batch {
     pub revoked: Vec<String>,
     pub idempotency: Vec<IdempotencyRow>,
     pub audit: Vec<AuditRow>,
+    pub price_versions: Vec<PriceVersionRow>,
 }
 
 impl Batch {
@@ -92,6 +103,7 @@ impl Batch {
             && self.revoked.is_empty()
             && self.idempotency.is_empty()
             && self.audit.is_empty()
+            && self.price_versions.is_empty()
     }
 
     pub fn append(&mut self, other: Batch) {
@@ -101,6 +113,7 @@ impl Batch {
         self.revoked.extend(other.revoked);
         self.idempotency.extend(other.idempotency);
         self.audit.extend(other.audit);
+        self.price_versions.extend(other.price_versions);
     }
 }
 
@@ -111,4 +124,5 @@ pub struct Snapshot {
     pub bookings: Vec<BookingRow>,
     pub tokens: Vec<TokenRow>,
     pub idempotency: Vec<IdempotencyRow>,
+    pub price_versions: Vec<PriceVersionRow>,
 }

@@ -180,6 +180,66 @@ pub struct LimitsDoc {
     pub max_ahead: Option<String>,
 }
 
+/// Prices (`kind: PriceList`): at most one is declared; it prices every booking (docs/metering.md).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PriceListDoc {
+    /// An RFC 1123 label.
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    pub name: String,
+    /// An ISO 4217 code: three capital letters, such as `EUR`; it cannot change once applied.
+    #[schema(min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+    /// `memory` (default) or `compute`: a MIG slice costs its share of the GPU's memory (compute) slices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SliceBasisName>)]
+    pub slice_basis: Option<String>,
+    /// What an opportunistic booking pays of the rate, from 0 to 10 (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 10)]
+    pub opportunistic_factor: Option<f64>,
+    /// At most 1,000 rates.
+    #[serde(default)]
+    pub rates: Vec<RateDoc>,
+    /// At most 1,000 discounts, one per project.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<DiscountDoc>,
+}
+
+/// The price of one whole GPU of a model per hour, from `effectiveFrom` on (or since always).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateDoc {
+    /// A catalog key such as `H100-80GB`.
+    #[schema(min_length = 1)]
+    pub model: String,
+    /// At least 0 and at most 1,000,000, with at most nine decimals.
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub gpu_hour: f64,
+    /// RFC 3339, such as `2026-04-01T00:00:00Z`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub effective_from: Option<String>,
+}
+
+/// A project's discount, in percent of its cost.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DiscountDoc {
+    #[schema(min_length = 1, max_length = 63, pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    pub project: String,
+    #[schema(minimum = 0, maximum = 100)]
+    pub percent: f64,
+}
+
+/// How a MIG slice is priced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SliceBasisName {
+    Memory,
+    Compute,
+}
+
 /// How a GPU's MIG layout may change: `dynamic` (per booking, DRA), `per-gpu` (the whole GPU between
 /// busy epochs, mig-parted) or `static` (never).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
@@ -197,6 +257,7 @@ pub enum Document {
     Size(SizeDoc),
     Cohort(CohortDoc),
     Project(ProjectDoc),
+    PriceList(PriceListDoc),
 }
 
 impl Document {
@@ -206,6 +267,7 @@ impl Document {
             Document::Size(_) => "Size",
             Document::Cohort(_) => "Cohort",
             Document::Project(_) => "Project",
+            Document::PriceList(_) => "PriceList",
         }
     }
 
@@ -215,6 +277,7 @@ impl Document {
             Document::Size(d) => &d.name,
             Document::Cohort(d) => &d.name,
             Document::Project(d) => &d.name,
+            Document::PriceList(d) => &d.name,
         }
     }
 }
@@ -240,7 +303,7 @@ pub(super) fn parse_document(value: serde_yaml::Value) -> Result<Document, (Stri
     let kind = match map.remove("kind") {
         Some(serde_yaml::Value::String(k)) => k,
         Some(_) => return Err(("kind".into(), "must be a string".into())),
-        None => return Err(("kind".into(), "is missing; one of Node, Size, Cohort, Project".into())),
+        None => return Err(("kind".into(), "is missing; one of Node, Size, Cohort, Project, PriceList".into())),
     };
     let body = serde_yaml::Value::Mapping(map);
     match kind.as_str() {
@@ -248,7 +311,8 @@ pub(super) fn parse_document(value: serde_yaml::Value) -> Result<Document, (Stri
         "Size" => typed(body).map(Document::Size),
         "Cohort" => typed(body).map(Document::Cohort),
         "Project" => typed(body).map(Document::Project),
-        other => Err(("kind".into(), format!("{other:?} is not one of Node, Size, Cohort, Project"))),
+        "PriceList" => typed(body).map(Document::PriceList),
+        other => Err(("kind".into(), format!("{other:?} is not one of Node, Size, Cohort, Project, PriceList"))),
     }
 }
 
@@ -260,6 +324,7 @@ impl Document {
             Document::Size(d) => serde_yaml::to_value(d),
             Document::Cohort(d) => serde_yaml::to_value(d),
             Document::Project(d) => serde_yaml::to_value(d),
+            Document::PriceList(d) => serde_yaml::to_value(d),
         };
         let mut map = serde_yaml::Mapping::new();
         map.insert("kind".into(), self.kind().into());

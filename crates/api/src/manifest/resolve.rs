@@ -48,6 +48,15 @@ pub fn resolve(docs: &[Located], catalog: &Catalog) -> Result<(Definitions, Vec<
             Document::Project(p) => {
                 defs.projects.insert(p.name.clone(), project(d, p, catalog)?);
             }
+            Document::PriceList(p) => {
+                if let Some(other) = &defs.price_list {
+                    return Err(d.error(
+                        "name",
+                        format!("a second PriceList; only one is in force and {:?} is declared", other.name),
+                    ));
+                }
+                defs.price_list = Some(super::price::price_list(d, p, catalog)?);
+            }
         }
     }
     defs.fleet = Fleet::new(nodes).map_err(|e: FleetError| locate(docs, "Node", &e.node).error(e.field, e.reason))?;

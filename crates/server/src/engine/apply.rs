@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use api::Document;
 use api::rest::{ApplyResult, Violation};
-use model::{Booking, BookingId, Definitions, Instant, Status};
+use model::{Booking, BookingId, Definitions, Instant, PriceVersion, Status};
 use planner::Planner;
 use store::{Batch, ObjectChange};
 
 use super::error::Error;
-use super::state::{State, audit, booking_row, object_row, resolve_docs};
+use super::state::{State, audit, booking_row, object_row, price_version_row, resolve_docs};
 use crate::auth::{Principal, Tokens};
 
 /// What an apply does with the documents it is given.
@@ -73,6 +73,7 @@ impl State {
             .map_err(|e| Error::invalid(format!("{} {}", e.object.clone().unwrap_or_default(), e.field), e.reason))?;
         defs.check()
             .map_err(|e| Error::invalid(format!("{} {}", e.kind, e.name), format!("{}: {}", e.field, e.reason)))?;
+        let new_prices = self.price_change(&defs, now)?;
         let (planner, archive, violations) = self.rebuild(defs, now);
         let views: Vec<Violation> = violations
             .iter()
@@ -108,6 +109,13 @@ impl State {
                 batch.bookings.push(booking_row(b, &self.catalog));
             }
         }
+        if let Some(version) = new_prices {
+            let doc = next.values().find(|d| matches!(d, Document::PriceList(_)));
+            let seq = self.prices.versions().len() + 1;
+            self.prices.push(version);
+            let applied_at = self.prices.versions().last().map_or(now, |v| v.applied_at);
+            batch.price_versions.push(price_version_row(seq, applied_at, doc));
+        }
         let detail = serde_json::json!({"changes": result.changes, "preempted": result.preempted}).to_string();
         batch.audit.push(audit(now, who, "apply", "definitions", detail));
         self.docs = next;
@@ -116,6 +124,28 @@ impl State {
         self.archive = archive;
         let revoked = orphaned.into_iter().map(|(id, _)| id).collect();
         Ok((Applied { result, revoked }, batch))
+    }
+
+    /// The price version an apply of `defs` adds, if its price list differs from the one in force; refused
+    /// when it changes the currency of an earlier version (a report would mix currencies).
+    fn price_change(&self, defs: &Definitions, now: Instant) -> Result<Option<PriceVersion>, Error> {
+        let current = self.defs().price_list.as_ref();
+        let next = defs.price_list.as_ref();
+        if current == next && (next.is_none() || !self.prices.versions().is_empty()) {
+            return Ok(None);
+        }
+        if let (Some(n), Some(was)) = (next, self.prices.currency())
+            && n.currency != was
+        {
+            return Err(Error::invalid(
+                format!("PriceList {} currency", n.name),
+                format!(
+                    "cannot change from {was} to {} once prices were applied: reports would mix currencies",
+                    n.currency
+                ),
+            ));
+        }
+        Ok(Some(PriceVersion { applied_at: now, list: next.cloned() }))
     }
 
     /// The live tokens that name a project `next` no longer has, with that project.

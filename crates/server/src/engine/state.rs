@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use api::Document;
 use api::manifest::Located;
 use api::record::BookingRecord;
-use model::{Booking, BookingId, Catalog, Definitions, Instant};
+use model::{Booking, BookingId, Catalog, Definitions, Instant, PriceVersion, Prices};
 use planner::{Config, Planner};
-use store::{Batch, BookingRow, ObjectChange, ObjectRow, Snapshot};
+use store::{Batch, BookingRow, ObjectChange, ObjectRow, PriceVersionRow, Snapshot};
 
 use super::replay::Replay;
 use crate::auth::{Principal, Tokens};
@@ -31,6 +31,8 @@ pub struct State {
     /// at this point of the engine's order (see [`State::live_tokens`]).
     pub tokens_issued: BTreeMap<String, Principal>,
     pub tokens_revoked: BTreeSet<String>,
+    /// The price list's history (append-only): what the ledger prices each instant with.
+    pub prices: Prices,
 }
 
 /// Resolves documents into definitions, naming the document and field on error.
@@ -86,7 +88,12 @@ impl State {
             .iter()
             .map(|r| Replay::of_row(r).map(|replay| ((r.subject.clone(), r.key.clone()), replay)))
             .collect::<Result<_, _>>()?;
+        let mut versions = Vec::with_capacity(snapshot.price_versions.len());
+        for row in &snapshot.price_versions {
+            versions.push(PriceVersion { applied_at: Instant(row.applied_at), list: price_version(row, &catalog)? });
+        }
         let state = State {
+            prices: Prices::new(versions),
             catalog,
             config,
             docs,
@@ -134,6 +141,30 @@ impl State {
     pub fn view(&self, b: &Booking, now: Instant) -> api::rest::BookingView {
         let namespace = self.defs().projects.get(&b.request.project).map(|p| p.namespace.as_str());
         api::rest::BookingView::of(b, &self.catalog, |g| self.uuid(g), namespace, now)
+    }
+}
+
+/// A stored price version's list (`None`: deleted then).
+fn price_version(row: &PriceVersionRow, catalog: &Catalog) -> Result<Option<model::PriceList>, String> {
+    if row.doc.is_empty() {
+        return Ok(None);
+    }
+    let parsed = api::parse_manifests(&format!("price version {}", row.seq), &row.doc).map_err(|e| e.to_string())?;
+    let located = parsed.first().ok_or_else(|| format!("price version {}: no document", row.seq))?;
+    match &located.doc {
+        Document::PriceList(p) => {
+            api::manifest::price::price_list(located, p, catalog).map(Some).map_err(|e| e.to_string())
+        }
+        other => Err(format!("price version {}: a {} document", row.seq, other.kind())),
+    }
+}
+
+/// The row that records a new price version: the declared PriceList document, or none.
+pub fn price_version_row(seq: usize, at: Instant, doc: Option<&Document>) -> PriceVersionRow {
+    PriceVersionRow {
+        seq: i64::try_from(seq).unwrap_or(i64::MAX),
+        applied_at: at.0,
+        doc: doc.map(Document::to_yaml).unwrap_or_default(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Declared objects: fleet, sizes, projects, cohorts. `GET` reads them; `PUT` replaces all of a kind;
+//! Declared objects: fleet, sizes, projects, cohorts, price lists. `GET` reads them; `PUT` replaces all of a kind;
 //! `POST /apply` creates or updates the documents of a manifest file. Changes that would break confirmed
 //! bookings are refused with the list of them, unless `force=true`.
 
@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use api::Document;
-use api::manifest::{CohortDoc, NodeDoc, ProjectDoc, SizeDoc};
+use api::manifest::{CohortDoc, NodeDoc, PriceListDoc, ProjectDoc, SizeDoc};
 use api::rest::{ApplyResult, ErrorBody};
 use api::views::SizeView;
 
@@ -129,6 +129,46 @@ pub(super) async fn put_cohorts(
     change(&s, who, docs.into_iter().map(Document::Cohort).collect(), Scope::ReplaceKind("Cohort"), q).await
 }
 
+/// The price list (at most one), with the discounts of the caller's projects only (all, for an admin).
+#[utoipa::path(get, path = "/price-lists", tag = "definitions", responses((status = 200, body = Vec<PriceListDoc>)))]
+pub(super) async fn price_lists(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<axum::Json<Vec<PriceListDoc>>, AppError> {
+    let all = s
+        .engine
+        .read(move |state, _| {
+            state
+                .docs
+                .values()
+                .filter_map(|d| match d {
+                    Document::PriceList(p) => {
+                        let mut p = p.clone();
+                        p.discounts.retain(|x| who.can_read(&x.project));
+                        Some(p)
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .await?;
+    Ok(axum::Json(all))
+}
+
+/// Replace the price list: an empty list deletes it, more than one is refused. A change is a new version
+/// of the prices from now on; instants before it keep the prices in force then (docs/metering.md).
+#[utoipa::path(put, path = "/price-lists", tag = "definitions", params(ChangeQuery), request_body = Vec<PriceListDoc>,
+    responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 409, description = VIOLATIONS, body = ErrorBody), (status = 422, description = INVALID, body = ErrorBody)))]
+pub(super) async fn put_price_lists(
+    State(s): State<AppState>,
+    Admin(who): Admin,
+    Query(q): Query<ChangeQuery>,
+    Body(docs): Body<Vec<PriceListDoc>>,
+) -> Result<axum::Json<ApplyResult>, AppError> {
+    change(&s, who, docs.into_iter().map(Document::PriceList).collect(), Scope::ReplaceKind("PriceList"), q).await
+}
+
 /// Replace every node (the fleet).
 #[utoipa::path(put, path = "/fleet", tag = "definitions", params(ChangeQuery), request_body = Vec<NodeDoc>,
     responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),
@@ -142,7 +182,7 @@ pub(super) async fn put_fleet(
     change(&s, who, docs.into_iter().map(Document::Node).collect(), Scope::ReplaceKind("Node"), q).await
 }
 
-/// Create or update the documents of a manifest (YAML, `kind:` Node, Size, Cohort or Project): at most
+/// Create or update the documents of a manifest (YAML, `kind:` Node, Size, Cohort, Project or PriceList): at most
 /// 2 MiB, 10,000 documents, and flow collections (`[…]`, `{…}`) nested at most 64 deep.
 #[utoipa::path(post, path = "/apply", tag = "definitions", params(ChangeQuery), request_body(content = Option<String>, content_type = "application/yaml", description = "YAML documents; none (an empty body) changes nothing"),
     responses((status = 200, body = ApplyResult), (status = 403, description = "not an admin", body = ErrorBody),

@@ -11,6 +11,7 @@ mod manifests;
 mod openapi;
 mod ops;
 mod tokens;
+mod usage;
 
 use axum::Router;
 use axum::response::IntoResponse;
@@ -43,6 +44,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(definitions::sizes, definitions::put_sizes))
         .routes(routes!(definitions::projects, definitions::put_projects))
         .routes(routes!(definitions::cohorts, definitions::put_cohorts))
+        .routes(routes!(definitions::price_lists, definitions::put_price_lists))
         .routes(routes!(definitions::apply))
         .routes(routes!(fleet::availability))
         .routes(routes!(fit::fit))
@@ -52,6 +54,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::whoami))
+        .routes(routes!(usage::usage))
         .routes(routes!(ops::audit))
         .routes(routes!(cluster::objects));
     let (router, mut spec) = router.split_for_parts();

@@ -20,6 +20,7 @@ mod manifests;
 mod openapi;
 mod queues;
 mod race;
+mod usage;
 
 pub(crate) use harness::{Harness, at};
 
