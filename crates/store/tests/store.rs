@@ -2,7 +2,7 @@
 //! under CI).
 
 use store::scratch::{ScratchDb, backends};
-use store::{AuditRow, Batch, BookingRow, IdempotencyRow, ObjectChange, ObjectRow, Store, TokenRow};
+use store::{AuditRow, Batch, BookingRow, IdempotencyRow, ObjectChange, ObjectRow, PriceVersionRow, Store, TokenRow};
 
 fn booking(id: i64, state: &str) -> BookingRow {
     BookingRow {
@@ -74,6 +74,26 @@ async fn a_commit_round_trips_through_load() {
         let log = store.audit(10).await.unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!((log[0].action.as_str(), log[0].at), ("book", 7));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn price_versions_append_in_order_and_a_seq_is_never_written_twice() {
+    each_backend(|store, _| async move {
+        let v = |seq, at, doc: &str| PriceVersionRow { seq, applied_at: at, doc: doc.into() };
+        let mut batch = Batch::default();
+        batch.price_versions.push(v(1, 100, "kind: PriceList"));
+        store.commit(&batch).await.unwrap();
+        let mut batch = Batch::default();
+        batch.price_versions.push(v(2, 200, ""));
+        store.commit(&batch).await.unwrap();
+        assert_eq!(store.load().await.unwrap().price_versions, vec![v(1, 100, "kind: PriceList"), v(2, 200, "")]);
+        // Versions are never rewritten: the same seq again fails the whole commit.
+        let mut batch = Batch::default();
+        batch.price_versions.push(v(2, 300, "changed"));
+        assert!(store.commit(&batch).await.is_err());
+        assert_eq!(store.load().await.unwrap().price_versions.len(), 2);
     })
     .await;
 }

@@ -206,3 +206,42 @@ fn a_size_sets_its_allowance_per_device_within_bounds() {
     check(&size("{cpu: 2}"), 1, None, "allowance", "missing field `memory`");
     check(&size("{cpu: 2, memory: 1Gi, gpu: 1}"), 1, None, "allowance.gpu", "unknown field `gpu`");
 }
+
+#[test]
+fn the_issues_price_list_resolves_and_bad_ones_name_the_field() {
+    let text = "kind: PriceList\nname: default\ncurrency: EUR\nsliceBasis: compute\nopportunisticFactor: 0.5\n\
+        rates:\n  - {model: H100-80GB, gpuHour: 2.40}\n  - {model: H100-80GB, gpuHour: 3, effectiveFrom: '2026-04-01T00:00:00+02:00'}\n\
+        discounts:\n  - {project: team-x, percent: 12.5}\n";
+    let p = defs(text).unwrap().0.price_list.unwrap();
+    assert_eq!((p.currency.as_str(), p.slice_basis, p.opportunistic_ppm), ("EUR", model::SliceBasis::Compute, 500_000));
+    let h100 = model::ModelKey("H100-80GB".into());
+    assert_eq!(p.rate_at(&h100, model::Instant(0)), Some(2_400_000_000));
+    assert_eq!(p.rate_at(&h100, model::Instant(1_774_994_400)), Some(3_000_000_000), "2026-03-31T22:00:00Z");
+    assert_eq!(p.discount_ppm("team-x"), 125_000);
+
+    let bad = |body: &str| err(&format!("kind: PriceList\nname: p\ncurrency: EUR\n{body}"));
+    let cases = [
+        ("rates:\n  - {model: Z80, gpuHour: 1}\n", "rates[0].model", "unknown GPU model"),
+        ("rates:\n  - {model: H100-80GB, gpuHour: -0.5}\n", "rates[0].gpuHour", "negative"),
+        ("rates:\n  - {model: H100-80GB, gpuHour: 0.0000000001}\n", "rates[0].gpuHour", "nine decimals"),
+        ("rates:\n  - {model: H100-80GB, gpuHour: 2000000}\n", "rates[0].gpuHour", "more than"),
+        ("rates:\n  - {model: H100-80GB, gpuHour: 1, effectiveFrom: soon}\n", "rates[0].effectiveFrom", "RFC 3339"),
+        (
+            "rates:\n  - {model: H100-80GB, gpuHour: 1}\n  - {model: H100-80GB, gpuHour: 2}\n",
+            "rates[1].effectiveFrom",
+            "two",
+        ),
+        ("sliceBasis: power\n", "sliceBasis", "memory or compute"),
+        ("opportunisticFactor: -1\n", "opportunisticFactor", "between"),
+        ("discounts:\n  - {project: a, percent: 101}\n", "discounts[0].percent", "between"),
+    ];
+    for (body, field, reason) in cases {
+        let e = bad(body);
+        assert_eq!(e.field, field, "{body}: {e}");
+        assert!(e.reason.contains(reason), "{body}: {e}");
+    }
+    let e = err("kind: PriceList\nname: p\ncurrency: Euro\n");
+    assert_eq!(e.field, "currency");
+    let e = err("kind: PriceList\nname: p\ncurrency: EUR\nprices: []\n");
+    assert!(e.reason.contains("unknown field"), "{e}");
+}

@@ -34,14 +34,17 @@ pub(crate) struct UsageArgs {
     output: UsageFormat,
 }
 
-/// A date alone is its midnight in the local zone; anything else is read as `book` reads times.
+/// A date alone is its midnight in the local zone; anything else is read as `book` reads times. Whole
+/// seconds (the server's unit): a fraction is dropped.
 fn instant(flag: &str, s: &str) -> anyhow::Result<jiff::Timestamp> {
     let tz = when::zone();
-    if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
-        return d.to_zoned(tz).map(|z| z.timestamp()).with_context(|| format!("--{flag}"));
-    }
-    let now = jiff::Zoned::now().with_time_zone(tz);
-    when::parse(s, &now).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
+    let t = if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
+        d.to_zoned(tz).map(|z| z.timestamp()).with_context(|| format!("--{flag}"))?
+    } else {
+        let now = jiff::Zoned::now().with_time_zone(tz);
+        when::parse(s, &now).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))?
+    };
+    jiff::Timestamp::from_second(t.as_second()).with_context(|| format!("--{flag}"))
 }
 
 pub(crate) fn run(client: &Client, args: UsageArgs) -> anyhow::Result<()> {

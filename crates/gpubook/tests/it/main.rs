@@ -10,6 +10,7 @@ mod kubernetes;
 mod server;
 mod service;
 mod simulate;
+mod usage;
 
 use std::process::{Command, Output};
 
