@@ -11,6 +11,7 @@ mod docs;
 pub mod limits;
 pub mod price;
 mod resolve;
+mod write;
 
 use std::fmt;
 

@@ -6,6 +6,7 @@ mod client;
 mod cluster;
 mod definitions;
 mod deploy;
+mod discover;
 mod fit;
 mod output;
 mod serve;
@@ -43,8 +44,8 @@ enum Command {
     /// server, or from -f files / --demo).
     Sizes(ManifestArgs),
     /// Nodes and GPUs with their reconfiguration mode and current MIG layout (from the server, or from -f
-    /// files / --demo).
-    Fleet(ManifestArgs),
+    /// files / --demo); `fleet discover` reads them from a cluster.
+    Fleet(FleetArgs),
     /// Projects you can see, with their quotas.
     Projects {
         #[arg(short, long, value_enum, default_value_t = Format::Table)]
@@ -107,6 +108,16 @@ enum Command {
     },
 }
 
+/// `gpubook fleet [-f FILE | --demo]`, or one of its verbs.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct FleetArgs {
+    #[command(subcommand)]
+    command: Option<discover::FleetCommand>,
+    #[command(flatten)]
+    show: ManifestArgs,
+}
+
 /// Where definitions come from: manifest files, or the demo.
 #[derive(Debug, Args)]
 pub(crate) struct ManifestArgs {
@@ -126,7 +137,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Catalog(args) => catalog::run(&catalog, args),
         Command::Serve(args) => serve::run(catalog, args),
         Command::Sizes(args) => definitions::sizes(&catalog, &args, &cli.server),
-        Command::Fleet(args) => definitions::fleet(&catalog, &args, &cli.server),
+        Command::Fleet(FleetArgs { command: Some(command), .. }) => discover::run(&catalog, command),
+        Command::Fleet(FleetArgs { show, .. }) => definitions::fleet(&catalog, &show, &cli.server),
         Command::Projects { output } => service::projects(&client::Client::new(&cli.server)?, output),
         Command::Availability(args) => service::availability(&client::Client::new(&cli.server)?, args),
         Command::Book(args) => service::book(&client::Client::new(&cli.server)?, args),

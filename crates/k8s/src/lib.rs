@@ -2,7 +2,10 @@
 //! and MIG-manager objects (pure, deterministic), and [`reconcile`] makes a cluster match them with
 //! server-side apply under one field manager, deleting the owned objects no longer rendered.
 
+pub mod connect;
 pub mod deploy;
+pub mod discover;
+pub mod listing;
 pub mod object;
 pub mod reconcile;
 pub mod render;

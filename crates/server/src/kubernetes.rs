@@ -41,17 +41,11 @@ pub struct KubeConfig {
 }
 
 pub(crate) async fn client(source: &KubeSource) -> Result<kube::Client, String> {
-    let config = match source {
-        KubeSource::Infer => kube::Config::infer().await.map_err(|e| e.to_string())?,
-        KubeSource::Client(c) => return Ok(c.clone()),
-        KubeSource::File(path) => {
-            let file = kube::config::Kubeconfig::read_from(path).map_err(|e| e.to_string())?;
-            kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        }
-    };
-    kube::Client::try_from(config).map_err(|e| e.to_string())
+    match source {
+        KubeSource::Infer => k8s::connect::infer().await.map_err(|e| e.to_string()),
+        KubeSource::Client(c) => Ok(c.clone()),
+        KubeSource::File(path) => k8s::connect::kubeconfig(path, None).await.map_err(|e| e.to_string()),
+    }
 }
 
 /// Runs passes until the engine stops answering (the server is shutting down) or the task is aborted.

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use super::fake_k8s::{EMPTY_LIST, fake_api_server, kubeconfig};
 use super::server::Server;
 
 fn cli(server: &Server, args: &[&str]) -> std::process::Output {
@@ -96,54 +97,17 @@ fn the_helm_chart_passes_only_flags_serve_knows() {
     }
 }
 
-/// A fake Kubernetes API server over real HTTP, recording `(method, path and query, authorization,
-/// content type)`: applies are echoed back, lists are empty.
-fn fake_api_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<[String; 4]>>>, tokio::runtime::Runtime) {
-    use axum::body::Bytes;
-    use axum::http::{HeaderMap, Method, Uri};
-    let calls: std::sync::Arc<std::sync::Mutex<Vec<[String; 4]>>> = Default::default();
-    let seen = calls.clone();
-    let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-        let seen = seen.clone();
-        async move {
-            let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-            seen.lock().unwrap().push([
-                method.to_string(),
-                uri.to_string(),
-                header("authorization"),
-                header("content-type"),
-            ]);
-            let answer = if method == Method::PATCH {
-                body.to_vec()
-            } else {
-                br#"{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"1"},"items":[]}"#.to_vec()
-            };
-            ([(axum::http::header::CONTENT_TYPE, "application/json")], answer)
-        }
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, axum::Router::new().fallback(handler)).await.unwrap() });
-    (url, calls, rt)
-}
-
 /// `gpubook serve --kubeconfig FILE`, the real binary, reconciles into the cluster the kubeconfig names:
 /// server-side apply over HTTP with the kubeconfig's token, under field manager gpubook.
 #[test]
 fn serve_with_a_kubeconfig_applies_to_that_cluster() {
-    let (url, calls, _rt) = fake_api_server();
+    let (url, calls, _rt) = fake_api_server(|method, _, body| {
+        // Applies are echoed back, lists are empty.
+        let answer = if method == "PATCH" { body.to_vec() } else { EMPTY_LIST.to_vec() };
+        (200, answer)
+    });
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: \"{url}\"}}}}]\n\
-             users: [{{name: u, user: {{token: test-token}}}}]\n\
-             contexts: [{{name: c, context: {{cluster: c, user: u}}}}]\ncurrent-context: c\n"
-        ),
-    )
-    .unwrap();
+    let kubeconfig = kubeconfig(dir.path(), &url);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = super::server::Reaped::spawn(
         Command::new(env!("CARGO_BIN_EXE_gpubook"))

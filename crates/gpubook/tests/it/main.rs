@@ -5,6 +5,8 @@ mod catalog;
 mod crash;
 mod definitions;
 mod deploy;
+mod discover;
+mod fake_k8s;
 mod fit;
 mod kubernetes;
 mod server;

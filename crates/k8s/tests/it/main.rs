@@ -4,6 +4,7 @@
 mod admission;
 mod chart;
 mod deploy;
+mod discover;
 mod fixture;
 mod kueue;
 mod per_project;

@@ -168,7 +168,7 @@ pub(crate) fn workloads_1_34(dir: &Path, kinds: &[&str]) -> Vec<(String, jsonsch
 }
 
 /// The schemas `files` of the folder `base`, compiled against its `_definitions.json`.
-fn compile(base: &Path, files: &[&str]) -> Vec<jsonschema::Validator> {
+pub(crate) fn compile(base: &Path, files: &[&str]) -> Vec<jsonschema::Validator> {
     let defs: Value = serde_json::from_str(&read(&base.join("_definitions.json"))).unwrap();
     let registry = jsonschema::Registry::new()
         .add("https://kubernetes.io/api/_definitions.json", &defs)
