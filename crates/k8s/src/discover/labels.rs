@@ -166,7 +166,8 @@ fn mixed_layout(
         }
         per_gpu.insert(i, n / gpus);
     }
-    let named = config.and_then(|c| g.layout_named(c)).filter(|l| counts(l) == per_gpu);
+    let by_name: BTreeMap<String, u32> = per_gpu.iter().map(|(i, n)| (g.profile(*i).name.clone(), *n)).collect();
+    let named = config.and_then(|c| g.layout_named(c)).filter(|l| g.counts(l) == by_name);
     let layout = match named {
         Some(l) => l,
         None => g.place_counts(&per_gpu).ok_or_else(|| {
@@ -181,12 +182,4 @@ fn mixed_layout(
         ));
     }
     Ok(Some(layout))
-}
-
-fn counts(l: &Layout) -> BTreeMap<ProfileIdx, u32> {
-    let mut c = BTreeMap::new();
-    for p in l.placements() {
-        *c.entry(p.profile).or_insert(0) += 1;
-    }
-    c
 }

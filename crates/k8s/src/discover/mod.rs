@@ -82,7 +82,7 @@ fn nvidia(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 /// `productName`) or as GPU feature discovery labels it (spaces as dashes: `NVIDIA-H100-80GB-HBM3`).
 pub fn model_by_product<'a>(product: &str, catalog: &'a Catalog) -> Option<&'a GpuModel> {
     let wanted = product.trim().replace(' ', "-");
-    catalog.models().find(|m| m.product_name.replace(' ', "-").eq_ignore_ascii_case(&wanted))
+    catalog.models().find(|m| crate::render::names::product(m).eq_ignore_ascii_case(&wanted))
 }
 
 /// Whether the GPU Operator's MIG manager runs on the node, and the label that says so.
