@@ -37,6 +37,36 @@ pub struct BookingRecord {
     pub ended_at: Option<i64>,
 }
 
+/// Why a stored record is not a booking: the catalog no longer has its GPU model's MIG profiles or its
+/// profile, or the record itself is malformed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("{reason}")]
+    Shape { booking: u64, reason: String },
+    #[error("booking {0}: neither size nor shape")]
+    NoWant(u64),
+    #[error("booking {booking}: mode {mode:?}")]
+    Mode { booking: u64, mode: String },
+    #[error("{reason}")]
+    Window { booking: u64, reason: String },
+    #[error("booking {booking}: ended {ended:?}")]
+    Ended { booking: u64, ended: String },
+    /// A device of a GPU model the catalog gives no MIG profiles (any more).
+    #[error("{gpu}: model {model} has no MIG profiles")]
+    NoMig { gpu: GpuId, model: String },
+    /// A device of a MIG profile the catalog's GPU model does not have (any more).
+    #[error("{gpu}: model {model} has no profile {profile}")]
+    NoProfile { gpu: GpuId, model: String, profile: String },
+}
+
+impl RecordError {
+    /// The record is well formed but names a MIG profile the catalog does not have: the catalog changed
+    /// under stored bookings, rather than the record being damaged.
+    pub fn is_catalog_mismatch(&self) -> bool {
+        matches!(self, RecordError::NoMig { .. } | RecordError::NoProfile { .. })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DeviceRecord {
     pub node: String,
@@ -78,15 +108,20 @@ impl BookingRecord {
         }
     }
 
-    /// Back to the planner's booking; `Err` says what no longer matches the catalog.
-    pub fn to_booking(&self, catalog: &Catalog) -> Result<Booking, String> {
+    /// Back to the planner's booking; `Err` says what no longer matches the catalog
+    /// ([`RecordError::is_catalog_mismatch`]) or what in the record is malformed.
+    pub fn to_booking(&self, catalog: &Catalog) -> Result<Booking, RecordError> {
         let want = match (&self.size, &self.shape) {
             (Some(s), _) => Want::Size(s.clone()),
-            (None, Some(s)) => Want::Shape(s.parse()?),
-            (None, None) => return Err(format!("booking {}: neither size nor shape", self.id)),
+            (None, Some(s)) => {
+                Want::Shape(s.parse().map_err(|reason| RecordError::Shape { booking: self.id, reason })?)
+            }
+            (None, None) => return Err(RecordError::NoWant(self.id)),
         };
-        let mode = Mode::parse(&self.mode).ok_or_else(|| format!("booking {}: mode {:?}", self.id, self.mode))?;
-        let window = Window::new(Instant(self.start), Instant(self.end))?;
+        let mode =
+            Mode::parse(&self.mode).ok_or_else(|| RecordError::Mode { booking: self.id, mode: self.mode.clone() })?;
+        let window = Window::new(Instant(self.start), Instant(self.end))
+            .map_err(|reason| RecordError::Window { booking: self.id, reason })?;
         let ended = match self.ended.as_deref() {
             None => None,
             Some("cancelled") => Some(Status::Cancelled),
@@ -94,7 +129,7 @@ impl BookingRecord {
                 by: self.preempted_by.map(BookingId),
                 reason: self.reason.clone().unwrap_or_default(),
             }),
-            Some(other) => return Err(format!("booking {}: ended {other:?}", self.id)),
+            Some(other) => return Err(RecordError::Ended { booking: self.id, ended: other.to_string() }),
         };
         let devices = self.devices.iter().map(|d| d.to_device(catalog)).collect::<Result<_, _>>()?;
         Ok(Booking {
@@ -123,7 +158,7 @@ fn device(d: &Device, catalog: &Catalog) -> DeviceRecord {
 }
 
 impl DeviceRecord {
-    fn to_device(&self, catalog: &Catalog) -> Result<Device, String> {
+    fn to_device(&self, catalog: &Catalog) -> Result<Device, RecordError> {
         let model = ModelKey(self.model.clone());
         let gpu = GpuId { node: self.node.clone(), index: self.gpu };
         let (shape, slot) = match &self.profile {
@@ -132,11 +167,68 @@ impl DeviceRecord {
                 let geo = catalog
                     .get(&self.model)
                     .and_then(|m| m.mig.as_ref())
-                    .ok_or_else(|| format!("{}: model {} has no MIG profiles", gpu, self.model))?;
-                let idx = geo.find(p).ok_or_else(|| format!("{gpu}: model {} has no profile {p}", self.model))?;
+                    .ok_or_else(|| RecordError::NoMig { gpu: gpu.clone(), model: self.model.clone() })?;
+                let idx = geo.find(p).ok_or_else(|| RecordError::NoProfile {
+                    gpu: gpu.clone(),
+                    model: self.model.clone(),
+                    profile: p.clone(),
+                })?;
                 (ShapeKey::mig(&model, p), Slot::Mig { profile: idx, start: self.start })
             }
         };
         Ok(Device { gpu, shape, slot })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> BookingRecord {
+        BookingRecord {
+            id: 3,
+            project: "p".into(),
+            owner: "o".into(),
+            size: None,
+            shape: Some("H100-80GB/1g.10gb".into()),
+            count: 1,
+            start: 0,
+            end: 3600,
+            mode: "reserved".into(),
+            requested_priority: None,
+            priority: 0,
+            devices: vec![DeviceRecord {
+                node: "n".into(),
+                gpu: 0,
+                model: "H100-80GB".into(),
+                profile: Some("1g.10gb".into()),
+                start: 0,
+            }],
+            created: 0,
+            ended: None,
+            preempted_by: None,
+            reason: None,
+            ended_at: None,
+        }
+    }
+
+    #[test]
+    fn a_record_the_catalog_no_longer_matches_is_told_from_a_malformed_one() {
+        let catalog = Catalog::builtin();
+        let booking = record().to_booking(&catalog).unwrap();
+        assert_eq!(BookingRecord::of(&booking, &catalog), record());
+        let mut gone = record();
+        gone.devices[0].profile = Some("9g.99gb".into());
+        let e = gone.to_booking(&catalog).unwrap_err();
+        assert!(e.is_catalog_mismatch(), "{e}");
+        assert!(e.to_string().ends_with(": model H100-80GB has no profile 9g.99gb"), "{e}");
+        let mut bad = record();
+        bad.ended = Some("weird".into());
+        let e = bad.to_booking(&catalog).unwrap_err();
+        assert!(!e.is_catalog_mismatch());
+        assert_eq!(e.to_string(), r#"booking 3: ended "weird""#);
+        bad = record();
+        bad.mode = "x".into();
+        assert_eq!(bad.to_booking(&catalog).unwrap_err(), RecordError::Mode { booking: 3, mode: "x".into() });
     }
 }

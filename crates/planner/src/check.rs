@@ -3,15 +3,67 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use model::{Instant, Mode, Placement, Reconfiguration, Slot, Window};
+use model::{BookingId, GpuId, Instant, LayoutError, Mode, ModelKey, Placement, Reconfiguration, Slot, Window};
 
 use crate::calendar::{Res, epoch_of, mig_layout};
 use crate::state::Planner;
 use crate::steps::Steps;
 
+/// The first invariant the committed calendar breaks, with where. Placement breaks (invariants 1 and 2) and
+/// quota breaks (invariant 3) are told apart by [`InvariantError::is_quota`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantError {
+    /// A booked device is on the calendar twice.
+    #[error("GPU {gpu}: booking {booking} device {device} twice")]
+    DeviceTwice { gpu: GpuId, booking: BookingId, device: u16 },
+    /// The calendar and the bookings name different devices (the first difference, as debugged).
+    #[error("calendar and bookings disagree: {0}")]
+    CalendarDisagrees(String),
+    /// Two devices hold the same units of a GPU at one instant.
+    #[error("GPU {gpu} at {at}: two devices share units")]
+    SharedUnits { gpu: GpuId, at: Instant },
+    /// A whole-GPU device shares its GPU (`at`: the GPU and the instant or layout epoch).
+    #[error("{at}: a whole-GPU booking shares the GPU")]
+    WholeShared { at: String },
+    /// A MIG device on a GPU model without MIG.
+    #[error("{at}: MIG slot on a GPU without MIG")]
+    MigWithoutMig { at: String },
+    /// The devices held at once are not one valid MIG layout.
+    #[error("{at}: {error}")]
+    Layout { at: String, error: LayoutError },
+    /// A static GPU holds a device outside its declared layout.
+    #[error("GPU {gpu}: booking {booking} uses a slot outside its static layout")]
+    OutsideStaticLayout { gpu: GpuId, booking: BookingId },
+    /// A project holds a model it has no quota of.
+    #[error("{project} uses {model} without quota")]
+    NoQuota { project: String, model: ModelKey },
+    /// A project holds more than nominal + borrowing limit.
+    #[error("{project} uses more than nominal + borrowing limit ({cap}) of {model}")]
+    OverCap { project: String, model: ModelKey, cap: i64 },
+    /// A project's reserved bookings exceed its nominal quota.
+    #[error("reserved bookings of {project} exceed its nominal quota of {model}")]
+    OverNominal { project: String, model: ModelKey },
+    /// A cohort pool lends more than it has.
+    #[error("pool {cohort} of {model} over its lendable capacity at {at}")]
+    PoolOverCapacity { cohort: String, model: ModelKey, at: Instant },
+}
+
+impl InvariantError {
+    /// A quota invariant (3), rather than a placement one (1, 2).
+    pub fn is_quota(&self) -> bool {
+        matches!(
+            self,
+            InvariantError::NoQuota { .. }
+                | InvariantError::OverCap { .. }
+                | InvariantError::OverNominal { .. }
+                | InvariantError::PoolOverCapacity { .. }
+        )
+    }
+}
+
 impl Planner {
     /// `Err` names the first violated invariant.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), InvariantError> {
         self.check_devices()?;
         for cal in &self.gpus {
             let res = cal.reservations();
@@ -23,7 +75,7 @@ impl Planner {
                 let mut used = 0u32;
                 for r in &active {
                     if used & r.mask != 0 {
-                        return Err(format!("GPU {id} at {t}: two devices share units"));
+                        return Err(InvariantError::SharedUnits { gpu: id.clone(), at: t });
                     }
                     used |= r.mask;
                 }
@@ -39,7 +91,7 @@ impl Planner {
                         _ => false,
                     };
                     if !ok {
-                        return Err(format!("GPU {id}: booking {} uses a slot outside its static layout", r.booking));
+                        return Err(InvariantError::OutsideStaticLayout { gpu: id.clone(), booking: r.booking });
                     }
                 }
             }
@@ -57,7 +109,7 @@ impl Planner {
     }
 
     /// Every holding booking's devices are on the calendar once; nothing else is.
-    fn check_devices(&self) -> Result<(), String> {
+    fn check_devices(&self) -> Result<(), InvariantError> {
         let mut expected = BTreeSet::new();
         for b in self.bookings.values().filter(|b| b.holds()) {
             for (i, d) in b.devices.iter().enumerate() {
@@ -68,29 +120,39 @@ impl Planner {
         for cal in &self.gpus {
             for r in cal.reservations() {
                 if !found.insert((cal.gpu.id.clone(), r.booking, r.device, r.slot, r.window)) {
-                    return Err(format!("GPU {}: booking {} device {} twice", cal.gpu.id, r.booking, r.device));
+                    return Err(InvariantError::DeviceTwice {
+                        gpu: cal.gpu.id.clone(),
+                        booking: r.booking,
+                        device: r.device,
+                    });
                 }
             }
         }
         if expected != found {
-            return Err(format!("calendar and bookings disagree: {:?}", expected.symmetric_difference(&found).next()));
+            let first = expected.symmetric_difference(&found).next();
+            return Err(InvariantError::CalendarDisagrees(format!("{first:?}")));
         }
         Ok(())
     }
 
     /// The slots form one valid layout (all whole, alone; or valid MIG placements).
-    fn check_layout(&self, cal: &crate::calendar::GpuCal, slots: &BTreeSet<Slot>, at: &str) -> Result<(), String> {
+    fn check_layout(
+        &self,
+        cal: &crate::calendar::GpuCal,
+        slots: &BTreeSet<Slot>,
+        at: &str,
+    ) -> Result<(), InvariantError> {
         if slots.contains(&Slot::Whole) {
-            return if slots.len() == 1 { Ok(()) } else { Err(format!("{at}: a whole-GPU booking shares the GPU")) };
+            return if slots.len() == 1 { Ok(()) } else { Err(InvariantError::WholeShared { at: at.to_string() }) };
         }
         let Some(g) = &cal.geometry else {
-            return if slots.is_empty() { Ok(()) } else { Err(format!("{at}: MIG slot on a GPU without MIG")) };
+            return if slots.is_empty() { Ok(()) } else { Err(InvariantError::MigWithoutMig { at: at.to_string() }) };
         };
-        g.validate(&mig_layout(slots)).map_err(|e| format!("{at}: {e}"))
+        g.validate(&mig_layout(slots)).map_err(|error| InvariantError::Layout { at: at.to_string(), error })
     }
 
     /// Reserved within nominal, everything within nominal + borrowing limit, pools within lendable capacity.
-    fn check_quota(&self) -> Result<(), String> {
+    fn check_quota(&self) -> Result<(), InvariantError> {
         let mut total: BTreeMap<(String, model::ModelKey), Steps> = BTreeMap::new();
         let mut reserved: BTreeMap<(String, model::ModelKey), Steps> = BTreeMap::new();
         for b in self.bookings.values().filter(|b| b.holds()) {
@@ -107,10 +169,12 @@ impl Planner {
         // Each pool is checked at every instant where one of its members' usage changes.
         let mut pools: BTreeMap<crate::quota::PoolKey, BTreeSet<Instant>> = BTreeMap::new();
         for (key, steps) in &total {
-            let terms =
-                self.ledger.terms(&key.0, &key.1).ok_or_else(|| format!("{} uses {} without quota", key.0, key.1))?;
+            let terms = self
+                .ledger
+                .terms(&key.0, &key.1)
+                .ok_or_else(|| InvariantError::NoQuota { project: key.0.clone(), model: key.1.clone() })?;
             if let Some(cap) = terms.cap.filter(|c| steps.max_over(all) > *c) {
-                return Err(format!("{} uses more than nominal + borrowing limit ({cap}) of {}", key.0, key.1));
+                return Err(InvariantError::OverCap { project: key.0.clone(), model: key.1.clone(), cap });
             }
             pools
                 .entry(terms.pool.clone())
@@ -120,7 +184,7 @@ impl Planner {
         for (key, steps) in &reserved {
             let nominal = self.ledger.terms(&key.0, &key.1).map_or(0, |t| t.nominal);
             if steps.max_over(all) > nominal {
-                return Err(format!("reserved bookings of {} exceed its nominal quota of {}", key.0, key.1));
+                return Err(InvariantError::OverNominal { project: key.0.clone(), model: key.1.clone() });
             }
         }
         for (pool, points) in &pools {
@@ -133,7 +197,11 @@ impl Planner {
                     })
                     .sum();
                 if used > self.ledger.pool_capacity(pool) {
-                    return Err(format!("pool {} of {} over its lendable capacity at {t}", pool.0, pool.1));
+                    return Err(InvariantError::PoolOverCapacity {
+                        cohort: pool.0.clone(),
+                        model: pool.1.clone(),
+                        at: t,
+                    });
                 }
             }
         }

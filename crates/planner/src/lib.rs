@@ -22,6 +22,7 @@ mod verdict;
 
 pub use availability::MAX_COUNTED;
 pub use cancel::CancelError;
+pub use check::InvariantError;
 pub use plan::LayoutEpoch;
-pub use state::{Config, Packing, Planner};
-pub use verdict::{Decision, Move, Reason, ReasonCode, Verdict};
+pub use state::{Config, Packing, Planner, RestoreError};
+pub use verdict::{Decision, Move, Reason, ReasonCode, UnknownReasonCode, Verdict};

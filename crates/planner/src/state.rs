@@ -10,6 +10,18 @@ use crate::cancel::CancelError;
 use crate::index::{Cell, ModelIndex, row_of, row_window};
 use crate::quota::{Change, Ledger};
 
+/// Why [`Planner::restore`] cannot put a stored booking back on the calendar. Checked before anything
+/// changes, so the planner is as it was.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// A booking with this id is on the calendar already.
+    #[error("booking {0} is already loaded")]
+    AlreadyLoaded(BookingId),
+    /// One of its devices is on a GPU the fleet does not have (any more).
+    #[error("booking {booking}: no GPU {gpu}")]
+    NoGpu { booking: BookingId, gpu: GpuId },
+}
+
 /// Planner settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -163,7 +175,7 @@ impl Planner {
     }
 
     /// Adds a booking that was decided before (loaded from storage), as it is.
-    pub fn restore(&mut self, booking: Booking) -> Result<(), String> {
+    pub fn restore(&mut self, booking: Booking) -> Result<(), RestoreError> {
         self.restorable(&booking)?;
         if booking.holds() {
             for (i, d) in booking.devices.iter().enumerate() {
@@ -183,21 +195,21 @@ impl Planner {
 
     /// Why a booking cannot be restored (a second copy, a GPU the fleet no longer has), checked before
     /// anything is changed.
-    fn restorable(&self, booking: &Booking) -> Result<(), String> {
+    fn restorable(&self, booking: &Booking) -> Result<(), RestoreError> {
         if self.bookings.contains_key(&booking.id) {
-            return Err(format!("booking {} is already loaded", booking.id));
+            return Err(RestoreError::AlreadyLoaded(booking.id));
         }
         if booking.holds()
             && let Some(d) = booking.devices.iter().find(|d| !self.by_id.contains_key(&d.gpu))
         {
-            return Err(format!("booking {}: no GPU {}", booking.id, d.gpu));
+            return Err(RestoreError::NoGpu { booking: booking.id, gpu: d.gpu.clone() });
         }
         Ok(())
     }
 
     /// [`Self::restore`] for many bookings, as loading from storage does: the free-units index is built once,
     /// GPU by GPU, instead of booking by booking. Returns the bookings that could not be restored, and why.
-    pub fn restore_all(&mut self, bookings: impl IntoIterator<Item = Booking>) -> Vec<(Booking, String)> {
+    pub fn restore_all(&mut self, bookings: impl IntoIterator<Item = Booking>) -> Vec<(Booking, RestoreError)> {
         self.index_deferred = true;
         let mut refused = Vec::new();
         for b in bookings {

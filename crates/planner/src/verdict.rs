@@ -154,11 +154,16 @@ impl fmt::Display for ReasonCode {
     }
 }
 
-impl std::str::FromStr for ReasonCode {
-    type Err = String;
+/// A reason code's string form that names no [`ReasonCode`] (a stored record of another version, say).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no reason code {0:?}")]
+pub struct UnknownReasonCode(pub String);
 
-    fn from_str(s: &str) -> Result<ReasonCode, String> {
-        ReasonCode::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| format!("no reason code {s:?}"))
+impl std::str::FromStr for ReasonCode {
+    type Err = UnknownReasonCode;
+
+    fn from_str(s: &str) -> Result<ReasonCode, UnknownReasonCode> {
+        ReasonCode::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownReasonCode(s.to_string()))
     }
 }
 

@@ -40,11 +40,13 @@ pub struct KubeConfig {
     pub interval: Duration,
 }
 
-pub(crate) async fn client(source: &KubeSource) -> Result<kube::Client, String> {
+/// A client for the cluster; `ConnectError` tells missing credentials, an unreadable file, an unknown or
+/// invalid context and a configuration that makes no client apart.
+pub(crate) async fn client(source: &KubeSource) -> Result<kube::Client, k8s::connect::ConnectError> {
     match source {
-        KubeSource::Infer => k8s::connect::infer().await.map_err(|e| e.to_string()),
+        KubeSource::Infer => k8s::connect::infer().await,
         KubeSource::Client(c) => Ok(c.clone()),
-        KubeSource::File(path) => k8s::connect::kubeconfig(path, None).await.map_err(|e| e.to_string()),
+        KubeSource::File(path) => k8s::connect::kubeconfig(path, None).await,
     }
 }
 

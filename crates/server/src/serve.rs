@@ -51,11 +51,11 @@ pub enum ServeError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("loading the stored state: {0}")]
-    Load(String),
+    Load(#[from] crate::engine::state::LoadError),
     #[error("listening on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
     #[error("kubernetes: {0}")]
-    Kubernetes(String),
+    Kubernetes(#[from] k8s::connect::ConnectError),
 }
 
 /// A started server.

@@ -228,5 +228,20 @@ fn a_booking_kept_off_the_calendar_keeps_its_id() {
     let mut smaller = planner(1);
     let refused = smaller.restore_all(p.bookings().cloned());
     assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].1, crate::RestoreError::NoGpu { booking: id, gpu: GpuId { node: "n".into(), index: 1 } });
     assert!(smaller.next_id().0 > id.0, "{:?} would be given again", id);
+    // Restoring it twice is its own error, and changes nothing.
+    let booking = p.booking(id).unwrap().clone();
+    let mut same = planner(2);
+    same.restore(booking.clone()).unwrap();
+    assert_eq!(same.restore(booking.clone()), Err(crate::RestoreError::AlreadyLoaded(id)));
+    assert_eq!(same.check_invariants(), Ok(()));
+    // A quota cut under it restores (quota is not placement) and breaks a quota invariant, not a placement one.
+    let mut defs = p.definitions().clone();
+    defs.projects.get_mut("p").unwrap().quotas.get_mut(&ModelKey("H100-80GB".into())).unwrap().nominal = Slices(8);
+    let mut cut = Planner::new(Catalog::builtin(), defs, Config::default());
+    cut.restore(booking).unwrap();
+    let broken = cut.check_invariants().unwrap_err();
+    assert!(broken.is_quota(), "{broken}");
+    assert!(matches!(broken, crate::InvariantError::OverNominal { ref project, .. } if project == "p"), "{broken}");
 }

@@ -9,12 +9,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use api::Document;
 use api::rest::{ApplyResult, Violation};
 use model::{Booking, BookingId, Definitions, Instant, PriceVersion, Status};
-use planner::Planner;
+use planner::{InvariantError, Planner, RestoreError};
 use store::{Batch, ObjectChange};
 
 use super::error::Error;
 use super::state::{State, audit, booking_row, object_row, price_version_row, resolve_docs};
 use crate::auth::{Principal, Tokens};
+
+/// Why a live booking does not survive a definitions change: its GPU is gone, or with it the calendar
+/// breaks an invariant (shared units or a layout the GPU cannot take; quotas that no longer cover it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Broken {
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
+    #[error(transparent)]
+    Invariant(#[from] InvariantError),
+}
 
 /// What an apply does with the documents it is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,10 +87,10 @@ impl State {
         let (planner, archive, violations) = self.rebuild(defs, now);
         let views: Vec<Violation> = violations
             .iter()
-            .map(|(b, reason)| Violation {
+            .map(|(b, broken)| Violation {
                 booking: b.id.to_string(),
                 project: b.request.project.clone(),
-                reason: reason.clone(),
+                reason: broken.to_string(),
             })
             .collect();
         if !views.is_empty() && !req.force {
@@ -178,7 +188,7 @@ impl State {
         &self,
         defs: Definitions,
         now: Instant,
-    ) -> (Planner, BTreeMap<BookingId, Booking>, Vec<(Booking, String)>) {
+    ) -> (Planner, BTreeMap<BookingId, Booking>, Vec<(Booking, Broken)>) {
         let fresh = || Planner::new(self.catalog.clone(), defs.clone(), self.config.clone());
         let all = self.all_bookings();
         let (live, past): (Vec<&Booking>, Vec<&Booking>) =
@@ -192,7 +202,8 @@ impl State {
             kept = fresh();
             for b in &live {
                 let mut trial = kept.clone();
-                match trial.restore((*b).clone()).and_then(|()| trial.check_invariants()) {
+                let placed = trial.restore((*b).clone()).map_err(Broken::from);
+                match placed.and_then(|()| trial.check_invariants().map_err(Broken::from)) {
                     Ok(()) => kept = trial,
                     Err(e) => violations.push(((*b).clone(), e)),
                 }

@@ -262,7 +262,7 @@ async fn reload(shell: &Shell, next_id: model::BookingId) -> Option<State> {
         Ok(snap) => {
             let stored = snap.tokens.iter().filter_map(|r| crate::auth::principal_of(r).map(|p| (r.hash.clone(), p)));
             tokens.replace_all(stored.collect());
-            State::load(snap, catalog.clone(), config.clone(), false).map(|(s, _)| s)
+            State::load(snap, catalog.clone(), config.clone(), false).map(|(s, _)| s).map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     };

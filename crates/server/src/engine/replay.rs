@@ -72,8 +72,13 @@ impl Replay {
     }
 
     /// The record a stored row holds; an error names the row and what in it cannot be read.
-    pub fn of_row(row: &IdempotencyRow) -> Result<Replay, String> {
-        let at = |what: &str, e: String| format!("idempotency record {:?} of {}: {what}: {e}", row.key, row.subject);
+    pub fn of_row(row: &IdempotencyRow) -> Result<Replay, ReplayRowError> {
+        let at = |field: &'static str, reason: String| ReplayRowError {
+            key: row.key.clone(),
+            scope: row.subject.clone(),
+            field,
+            reason,
+        };
         let booking = u64::try_from(row.booking_id).map(BookingId).map_err(|e| at("booking_id", e.to_string()))?;
         let preempted = split(&row.preempted).map_err(|e| at("preempted", e))?;
         let verdict = match row.verdict.as_str() {
@@ -87,11 +92,22 @@ impl Replay {
             .into_iter()
             .map(|r| r.code.parse::<ReasonCode>().map(|code| Reason::new(code, r.message)))
             .collect::<Result<_, _>>()
-            .map_err(|e| at("reasons", e))?;
+            .map_err(|e| at("reasons", e.to_string()))?;
         let moved = split(&row.moved).map_err(|e| at("moved", e))?;
         let outcome = Outcome { booking, verdict, reasons, moved };
         Ok(Replay { request_hash: row.request_hash.clone(), outcome })
     }
+}
+
+/// An idempotency row that cannot be read back: its key and scope, the column at fault and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("idempotency record {key:?} of {scope}: {field}: {reason}")]
+pub struct ReplayRowError {
+    pub key: String,
+    pub scope: String,
+    /// `booking_id`, `verdict`, `reasons`, `preempted` or `moved`.
+    pub field: &'static str,
+    pub reason: String,
 }
 
 fn join(ids: &[BookingId]) -> String {
@@ -133,12 +149,18 @@ mod tests {
         }
         .to_row("t1/p".into(), "k".into(), Instant(0));
         row.verdict = "never".into();
-        assert!(Replay::of_row(&row).unwrap_err().contains("verdict: \"never\" is not a fit"));
+        let e = Replay::of_row(&row).unwrap_err();
+        assert_eq!(e.field, "verdict");
+        assert!(e.to_string().contains("verdict: \"never\" is not a fit"), "{e}");
         row.verdict = "fits".into();
         row.reasons = r#"[{"code":"no-such-code","message":"m"}]"#.into();
-        assert!(Replay::of_row(&row).unwrap_err().contains("reasons"));
+        let e = Replay::of_row(&row).unwrap_err();
+        assert_eq!(e.field, "reasons");
+        assert!(e.to_string().contains("reasons: no reason code \"no-such-code\""), "{e}");
         row.reasons = "[]".into();
         row.moved = "b3".into();
-        assert!(Replay::of_row(&row).unwrap_err().contains("moved"));
+        let e = Replay::of_row(&row).unwrap_err();
+        assert_eq!(e.field, "moved");
+        assert_eq!(e.to_string(), r#"idempotency record "k" of t1/p: moved: "b3": invalid digit found in string"#);
     }
 }

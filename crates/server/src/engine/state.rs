@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use api::Document;
 use api::manifest::Located;
-use api::record::BookingRecord;
+use api::record::{BookingRecord, RecordError};
 use model::{Booking, BookingId, Catalog, Definitions, Instant, PriceVersion, Prices};
 use planner::{Config, Planner};
 use store::{Batch, BookingRow, ObjectChange, ObjectRow, PriceVersionRow, Snapshot};
 
-use super::replay::Replay;
+use super::replay::{Replay, ReplayRowError};
 use crate::auth::{Principal, Tokens};
 
 pub struct State {
@@ -35,6 +35,25 @@ pub struct State {
     pub prices: Prices,
 }
 
+/// Why the stored state cannot be loaded: a stored object (or the demo set) that does not parse or resolve,
+/// or a booking, idempotency or price version row that cannot be read back. None of them goes away by retrying.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Manifest(#[from] api::ManifestError),
+    /// A booking row whose document is not a booking record.
+    #[error("booking {id}: stored document: {error}")]
+    Document { id: i64, error: serde_json::Error },
+    /// A booking record that no longer matches the catalog, or is malformed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Replay(#[from] ReplayRowError),
+    /// A stored price version that holds no price list.
+    #[error("price version {seq}: {what}")]
+    PriceVersion { seq: i64, what: String },
+}
+
 /// Resolves documents into definitions, naming the document and field on error.
 pub fn resolve_docs(
     docs: &BTreeMap<(String, String), Document>,
@@ -51,29 +70,28 @@ pub fn resolve_docs(
 impl State {
     /// Builds the state from what the store holds. With `demo` and no declared objects yet, the demo fleet
     /// is loaded and returned as a batch to persist.
-    pub fn load(snapshot: Snapshot, catalog: Catalog, config: Config, demo: bool) -> Result<(State, Batch), String> {
+    pub fn load(snapshot: Snapshot, catalog: Catalog, config: Config, demo: bool) -> Result<(State, Batch), LoadError> {
         let mut docs = BTreeMap::new();
         for row in &snapshot.objects {
-            let parsed =
-                api::parse_manifests(&format!("{}/{}", row.kind, row.name), &row.doc).map_err(|e| e.to_string())?;
+            let parsed = api::parse_manifests(&format!("{}/{}", row.kind, row.name), &row.doc)?;
             for l in parsed {
                 docs.insert((l.doc.kind().to_string(), l.doc.name().to_string()), l.doc);
             }
         }
         let mut seed = Batch::default();
         if docs.is_empty() && demo {
-            for l in api::parse_manifests("demo.yaml", api::demo::MANIFEST).map_err(|e| e.to_string())? {
+            for l in api::parse_manifests("demo.yaml", api::demo::MANIFEST)? {
                 seed.objects.push(ObjectChange::Put(object_row(&l.doc)));
                 docs.insert((l.doc.kind().to_string(), l.doc.name().to_string()), l.doc);
             }
         }
-        let (defs, warnings) = resolve_docs(&docs, &catalog).map_err(|e| e.to_string())?;
+        let (defs, warnings) = resolve_docs(&docs, &catalog)?;
         let mut planner = Planner::new(catalog.clone(), defs, config.clone());
         let mut archive = BTreeMap::new();
         let mut stored = Vec::with_capacity(snapshot.bookings.len());
         for row in &snapshot.bookings {
             let record: BookingRecord =
-                serde_json::from_str(&row.doc).map_err(|e| format!("booking {}: stored document: {e}", row.id))?;
+                serde_json::from_str(&row.doc).map_err(|error| LoadError::Document { id: row.id, error })?;
             stored.push(record.to_booking(&catalog)?);
         }
         for (booking, e) in planner.restore_all(stored) {
@@ -145,17 +163,16 @@ impl State {
 }
 
 /// A stored price version's list (`None`: deleted then).
-fn price_version(row: &PriceVersionRow, catalog: &Catalog) -> Result<Option<model::PriceList>, String> {
+fn price_version(row: &PriceVersionRow, catalog: &Catalog) -> Result<Option<model::PriceList>, LoadError> {
     if row.doc.is_empty() {
         return Ok(None);
     }
-    let parsed = api::parse_manifests(&format!("price version {}", row.seq), &row.doc).map_err(|e| e.to_string())?;
-    let located = parsed.first().ok_or_else(|| format!("price version {}: no document", row.seq))?;
+    let parsed = api::parse_manifests(&format!("price version {}", row.seq), &row.doc)?;
+    let not_a_list = |what: String| LoadError::PriceVersion { seq: row.seq, what };
+    let located = parsed.first().ok_or_else(|| not_a_list("no document".into()))?;
     match &located.doc {
-        Document::PriceList(p) => {
-            api::manifest::price::price_list(located, p, catalog).map(Some).map_err(|e| e.to_string())
-        }
-        other => Err(format!("price version {}: a {} document", row.seq, other.kind())),
+        Document::PriceList(p) => Ok(Some(api::manifest::price::price_list(located, p, catalog)?)),
+        other => Err(not_a_list(format!("a {} document", other.kind()))),
     }
 }
 
