@@ -16,13 +16,15 @@ pub enum Kind {
     DeviceClass,
     ResourceClaimTemplate,
     HardwareProfile,
+    /// `events.k8s.io/v1`: a booking's warning that its window ends soon.
+    Event,
     ConfigMap,
     /// Only the `nvidia.com/mig.config` label of a node: gpubook never creates or deletes nodes.
     Node,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Cohort,
         Kind::ResourceFlavor,
         Kind::WorkloadPriorityClass,
@@ -31,6 +33,7 @@ impl Kind {
         Kind::DeviceClass,
         Kind::ResourceClaimTemplate,
         Kind::HardwareProfile,
+        Kind::Event,
         Kind::ConfigMap,
         Kind::Node,
     ];
@@ -45,6 +48,7 @@ impl Kind {
             Kind::DeviceClass => "DeviceClass",
             Kind::ResourceClaimTemplate => "ResourceClaimTemplate",
             Kind::HardwareProfile => "HardwareProfile",
+            Kind::Event => "Event",
             Kind::ConfigMap => "ConfigMap",
             Kind::Node => "Node",
         }
@@ -61,6 +65,7 @@ impl Kind {
             Kind::DeviceClass => ("resource.k8s.io", "v1", "deviceclasses"),
             Kind::ResourceClaimTemplate => ("resource.k8s.io", "v1", "resourceclaimtemplates"),
             Kind::HardwareProfile => ("infrastructure.opendatahub.io", "v1", "hardwareprofiles"),
+            Kind::Event => ("events.k8s.io", "v1", "events"),
             Kind::ConfigMap => ("", "v1", "configmaps"),
             Kind::Node => ("", "v1", "nodes"),
         }
@@ -74,7 +79,17 @@ impl Kind {
     }
 
     pub fn namespaced(self) -> bool {
-        matches!(self, Kind::LocalQueue | Kind::ResourceClaimTemplate | Kind::HardwareProfile | Kind::ConfigMap)
+        matches!(
+            self,
+            Kind::LocalQueue | Kind::ResourceClaimTemplate | Kind::HardwareProfile | Kind::Event | Kind::ConfigMap
+        )
+    }
+
+    /// Whether the API server refuses changes to what gpubook renders of an existing object (a
+    /// ResourceClaimTemplate's spec; an `events.k8s.io/v1` Event's note, time and reference), so that a
+    /// changed one is replaced: deleted and applied again.
+    pub fn immutable(self) -> bool {
+        matches!(self, Kind::ResourceClaimTemplate | Kind::Event)
     }
 
     /// Whether gpubook owns objects of this kind (and so deletes the ones it no longer renders).

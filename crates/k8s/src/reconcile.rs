@@ -145,9 +145,9 @@ impl Reconciler {
         let api = self.api(o.kind, o.namespace.as_deref());
         let params = PatchParams::apply(FIELD_MANAGER).force();
         match api.patch(&o.name, &params, &Patch::Apply(&o.body)).await {
-            // A ResourceClaimTemplate's spec is immutable: replace the template. Claims already made from it
-            // keep what they were made with; new pods get the new one.
-            Err(kube::Error::Api(s)) if s.code == 422 && o.kind == Kind::ResourceClaimTemplate => {
+            // A ResourceClaimTemplate's spec and an Event's fields are immutable: replace the object. Claims
+            // already made from a template keep what they were made with; new pods get the new one.
+            Err(kube::Error::Api(s)) if s.code == 422 && o.kind.immutable() => {
                 api.delete(&o.name, &DeleteParams::default()).await?;
                 api.patch(&o.name, &params, &Patch::Apply(&o.body)).await.map(|_| ())
             }

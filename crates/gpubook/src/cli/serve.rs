@@ -59,7 +59,7 @@ pub(crate) struct KubeArgs {
     #[arg(long, default_value = "10m")]
     k8s_grace: String,
     /// How long before a booking ends (and its ClusterQueue is stopped with HoldAndDrain) the API
-    /// (`ending_soon`) and the console warn of it.
+    /// (`ending_soon`), the console and a Warning Event in the project's namespace warn of it.
     #[arg(long, default_value = "15m")]
     end_warning: String,
     /// per-booking: a Kueue ClusterQueue and LocalQueue per booking (isolation between bookings);
@@ -73,7 +73,7 @@ pub(crate) struct KubeArgs {
     #[arg(long, default_value = "gpu-operator")]
     mig_namespace: String,
     /// Kinds not to render or manage, comma-separated (such as HardwareProfile on clusters without
-    /// OpenShift AI, or ConfigMap,Node without the GPU Operator's MIG manager).
+    /// OpenShift AI, ConfigMap,Node without the GPU Operator's MIG manager, or Event).
     #[arg(long, value_delimiter = ',')]
     k8s_skip: Vec<String>,
 }

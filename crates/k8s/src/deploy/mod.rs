@@ -14,6 +14,7 @@ use model::{Allowance, Booking, Catalog, Definitions, ShapeKey, ShapeKind};
 use serde_json::Value;
 
 use crate::render::QueueMode;
+use crate::render::names::{BookingObjects, booking_objects};
 
 /// What to deploy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +48,8 @@ pub struct DeployRequest {
     pub model: String,
     /// The container image; vLLM's own when absent.
     pub image: Option<String>,
-    /// Claim the booking's devices through its ResourceClaimTemplate instead of the extended resource.
+    /// Claim the booking's devices through its ResourceClaimTemplate (per project: the project's of the
+    /// booked shape, one claim per device) instead of the extended resource.
     pub dra: bool,
     /// Which LocalQueue the workload is labelled with: the booking's, or its project's (`--k8s-queues`).
     pub queues: QueueMode,
@@ -85,6 +87,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) per_pod: Allowance,
     pub(crate) dra: bool,
     pub(crate) queues: QueueMode,
+    /// The LocalQueue, claim template and HardwareProfile the workload names.
+    pub(crate) objects: BookingObjects,
     /// Per project, the pods are pinned to the booked GPU model: the project's queue also holds its other
     /// bookings' models, and Kueue would otherwise take the first flavor with room.
     pub(crate) node_selector: Option<Value>,
@@ -152,7 +156,9 @@ fn plan<'a>(
         return Err(err("model", format!("{} does not fit on {id}'s {shape} × {count}: {why}", spec.id)));
     }
     let replicas = count / fit.devices.max(1);
-    if req.dra && replicas != 1 {
+    // Per booking, the booking's claim template asks for all its devices, so one pod must take them all; per
+    // project, a pod lists one claim per device from the project's template of the shape.
+    if req.dra && replicas != 1 && req.queues == QueueMode::PerBooking {
         return Err(err(
             "dra",
             format!(
@@ -180,6 +186,7 @@ fn plan<'a>(
         replicas,
         dra: req.dra,
         queues: req.queues,
+        objects: booking_objects(booking, req.queues),
         node_selector,
     })
 }

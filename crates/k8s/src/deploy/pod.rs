@@ -5,7 +5,8 @@ use model::Booking;
 use serde_json::{Map, Value, json};
 
 use super::Plan;
-use crate::render::names::{BOOKING_LABEL, PROJECT_LABEL, dns_label, resource};
+use crate::render::QueueMode;
+use crate::render::names::{BOOKING_LABEL, PROJECT_LABEL, dns_label, resource, window_annotations};
 
 pub(crate) const QUEUE_LABEL: &str = "kueue.x-k8s.io/queue-name";
 pub(crate) const NAME_LABEL: &str = "app.kubernetes.io/name";
@@ -25,23 +26,24 @@ pub(crate) fn labels(p: &Plan<'_>) -> Value {
         NAME_LABEL: p.name,
         BOOKING_LABEL: p.booking.id.to_string(),
         PROJECT_LABEL: dns_label(&p.booking.request.project),
-        QUEUE_LABEL: crate::render::names::local_queue(p.booking, p.queues),
+        QUEUE_LABEL: p.objects.local_queue,
     })
 }
 
 /// `metadata`: name, namespace, labels, and the booking's window (it ends then: `HoldAndDrain`).
 pub(crate) fn metadata(p: &Plan<'_>) -> Value {
-    let w = p.booking.window();
-    json!({
-        "name": p.name,
-        "namespace": p.namespace,
-        "labels": labels(p),
-        "annotations": {
-            "gpubook.io/window-start": w.start.to_string(),
-            "gpubook.io/window-end": w.end.to_string(),
-            "gpubook.io/model": p.model,
-        },
-    })
+    let mut annotations = window_annotations(p.booking);
+    annotations.insert("gpubook.io/model".into(), p.model.clone().into());
+    json!({ "name": p.name, "namespace": p.namespace, "labels": labels(p), "annotations": annotations })
+}
+
+/// The pod's DRA claims: per booking one (`gpu`) from the booking's template, which asks for all its
+/// devices; per project one per device (`gpu-0`, `gpu-1` …) from the project's template of the shape.
+fn claims(p: &Plan<'_>) -> Vec<String> {
+    match p.queues {
+        QueueMode::PerBooking => vec!["gpu".to_string()],
+        QueueMode::PerProject => (0..p.fit.devices.max(1)).map(|i| format!("gpu-{i}")).collect(),
+    }
 }
 
 /// The container's resources: the devices (extended resource, or the claim with `--dra`), cpu and memory
@@ -56,7 +58,7 @@ pub(crate) fn resources(p: &Plan<'_>) -> Value {
     let mut limits = amounts.clone();
     let mut out = json!({ "requests": amounts });
     if p.dra {
-        out["claims"] = json!([{ "name": "gpu" }]);
+        out["claims"] = claims(p).into_iter().map(|name| json!({ "name": name })).collect();
     } else {
         limits.insert(resource(&p.shape), p.fit.devices.to_string().into());
     }
@@ -64,13 +66,15 @@ pub(crate) fn resources(p: &Plan<'_>) -> Value {
     out
 }
 
-/// The pod spec around one container, with the booking's claim when `--dra` is asked for and shared
+/// The pod spec around one container, with the booking's claims when `--dra` is asked for and shared
 /// memory for tensor parallelism (NCCL needs more than the default 64 MiB).
 pub(crate) fn spec(p: &Plan<'_>, container: Value, restart: &str) -> Value {
     let mut container = container;
     let mut spec = json!({ "restartPolicy": restart, "containers": [] });
     if p.dra {
-        spec["resourceClaims"] = json!([{ "name": "gpu", "resourceClaimTemplateName": p.booking.id.object_name() }]);
+        let template = &p.objects.claim_template;
+        spec["resourceClaims"] =
+            claims(p).into_iter().map(|name| json!({ "name": name, "resourceClaimTemplateName": template })).collect();
     }
     if let Some(selector) = &p.node_selector {
         spec["nodeSelector"] = selector.clone();

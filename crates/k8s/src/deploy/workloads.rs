@@ -49,7 +49,7 @@ pub(super) fn vllm(p: &Plan<'_>) -> Vec<Value> {
 /// out too, for KServe without OpenShift AI.
 pub(super) fn inference_service(p: &Plan<'_>) -> Value {
     let mut meta = pod::metadata(p);
-    meta["annotations"]["opendatahub.io/hardware-profile-name"] = p.booking.id.object_name().into();
+    meta["annotations"]["opendatahub.io/hardware-profile-name"] = p.objects.hardware_profile.clone().into();
     meta["annotations"]["opendatahub.io/hardware-profile-namespace"] = p.namespace.clone().into();
     meta["annotations"]["serving.kserve.io/deploymentMode"] = "RawDeployment".into();
     let mut args: Vec<String> = p.fit.vllm_args.clone();

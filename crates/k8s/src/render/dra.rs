@@ -5,7 +5,8 @@
 //! - A DeviceClass per quota resource of the fleet (`mig-1g.10gb.gpubook.io` for `nvidia.com/mig-1g.10gb`,
 //!   `gpu.gpubook.io` for `nvidia.com/gpu`), so Kueue's DRA integration can map each class to the resource
 //!   the booking's ClusterQueue counts (`deviceClassMappings`) and charge claims to the right quota.
-//! - Per booking a ResourceClaimTemplate whose requests use those classes, one device each, and nothing
+//! - Per booking a ResourceClaimTemplate whose requests use those classes, one device each (per project,
+//!   in `--k8s-queues per-project`, one per project and shape asking for one device), and nothing
 //!   else: Kueue's DRA integration refuses a template with CEL selectors, constraints or config ("CEL
 //!   selectors are not supported", `pkg/dra/claims.go` in kubernetes-sigs/kueue), which would leave every
 //!   pod of the booking pending. The booking's flavor (node labels of its GPU model, which Kueue adds to
@@ -70,19 +71,35 @@ pub(super) fn claim_template(l: &Live<'_>) -> Object {
         }
         by_shape.values().enumerate().map(|(i, (d, n))| request(&format!("shape-{i}"), d, *n)).collect()
     };
-    let spec = json!({ "spec": { "spec": { "devices": { "requests": requests } } } });
     let ns = l.namespace();
+    template(ns, &name, meta(&name, Some(ns), Some(b)), requests)
+}
+
+/// Per project, one device of a shape: `gpubook-<project>-<shape>`, request `device`, `ExactCount` 1 of the
+/// shape's quota-resource class. It cannot pin a booking's GPUs (it serves all of the project's bookings of
+/// the shape, and Kueue refuses selectors anyway); the pod's node selector puts it on the booked model. Its
+/// spec depends only on the shape, so it never has to be replaced.
+pub(super) fn project_claim_template(namespace: &str, name: &str, metadata: Value, shape: &ShapeKey) -> Object {
+    template(namespace, name, metadata, vec![request_of("device", shape, 1)])
+}
+
+fn template(namespace: &str, name: &str, metadata: Value, requests: Vec<Value>) -> Object {
+    let spec = json!({ "spec": { "spec": { "devices": { "requests": requests } } } });
     Object {
         kind: Kind::ResourceClaimTemplate,
-        namespace: Some(ns.to_string()),
-        name: name.clone(),
-        body: manifest(Kind::ResourceClaimTemplate, meta(&name, Some(ns), Some(b)), spec),
+        namespace: Some(namespace.to_string()),
+        name: name.to_string(),
+        body: manifest(Kind::ResourceClaimTemplate, metadata, spec),
     }
 }
 
 fn request(name: &str, d: &Device, count: u32) -> Value {
+    request_of(name, &d.shape, count)
+}
+
+fn request_of(name: &str, shape: &ShapeKey, count: u32) -> Value {
     json!({ "name": name, "exactly": {
-        "deviceClassName": names::resource_class(&d.shape),
+        "deviceClassName": names::resource_class(shape),
         "allocationMode": "ExactCount",
         "count": count,
     }})

@@ -70,10 +70,7 @@ pub(super) fn booking_queue(s: &Snapshot, l: &Live<'_>) -> Object {
     // gpubook itself may preempt for a lender, only from workloads of lower priority.
     let reclaim = reclaim(b.request.mode);
     let mut m = meta(&name, None, Some(b));
-    m["annotations"] = json!({
-        "gpubook.io/window": format!("{}/{}", b.window().start, b.window().end),
-        "gpubook.io/mode": b.request.mode.as_str(),
-    });
+    m["annotations"]["gpubook.io/mode"] = b.request.mode.as_str().into();
     let spec = json!({ "spec": {
         "cohortName": names::cohort(l.project.cohort.as_deref()),
         "namespaceSelector": { "matchLabels": { NS_LABEL: l.namespace() } },

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::Snapshot;
-use super::names::{MIG_CONFIG_LABEL, MIG_CONFIG_MAP, PREFIX, dns_label, manifest, meta};
+use super::names::{MIG_CONFIG_LABEL, MIG_CONFIG_MAP, PREFIX, dns_label, fnv1a, manifest, meta};
 use crate::object::{Kind, Object};
 
 pub(super) fn mig_parted(s: &Snapshot, namespace: &str) -> Vec<Object> {
@@ -83,11 +83,6 @@ fn config_name(node: &str, content: &Value) -> String {
     let hash = fnv1a(format!("{node}\n{content}").as_bytes()) as u32;
     let node: String = dns_label(node).chars().take(63 - PREFIX.len() - 10).collect();
     format!("{PREFIX}-{}-{hash:08x}", node.trim_end_matches('-'))
-}
-
-/// FNV-1a, 64 bits: a stable content hash (std's hashers may change between releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@
 //! A booking's objects exist from its window's start until it is released (its end, or when it was
 //! cancelled or preempted); then its ClusterQueue is stopped with `HoldAndDrain` (Kueue never evicts when
 //! quota shrinks) and everything of the booking is kept for the grace period, after which it is not
-//! rendered any more and the reconciler deletes it.
+//! rendered any more and the reconciler deletes it. From `end_warning_s` before the release until it, a
+//! warning Event says so ([`events`]).
 
 mod companion;
 mod dra;
+pub mod events;
 mod kueue;
 mod mig;
 pub mod names;
@@ -38,7 +40,7 @@ pub struct Options {
     /// Kinds not rendered, such as HardwareProfile on a cluster without OpenShift AI.
     pub skip: BTreeSet<Kind>,
     /// Seconds before a booking's end (when its ClusterQueue is stopped with `HoldAndDrain`) from which the API
-    /// and the console say it is ending soon.
+    /// and the console say it is ending soon, and its warning Event is rendered.
     pub end_warning_s: i64,
     /// A queue per booking (the default) or per project and mode.
     pub queues: QueueMode,
@@ -126,10 +128,19 @@ impl Snapshot {
             out.extend(dra::device_classes(self));
         }
         if on(Kind::ResourceClaimTemplate) {
-            out.extend(live.iter().map(dra::claim_template));
+            match per_project {
+                true => out.extend(per_project::claim_templates(&live)),
+                false => out.extend(live.iter().map(dra::claim_template)),
+            }
         }
         if on(Kind::HardwareProfile) {
-            out.extend(live.iter().map(|l| odh::hardware_profile(self, l)));
+            match per_project {
+                true => out.extend(per_project::hardware_profiles(self, &live)),
+                false => out.extend(live.iter().map(|l| odh::hardware_profile(self, l))),
+            }
+        }
+        if on(Kind::Event) {
+            out.extend(live.iter().filter_map(|l| events::ending(self, l)));
         }
         if on(Kind::ConfigMap) || on(Kind::Node) {
             out.extend(mig::mig_parted(self, &self.opts.mig_namespace));

@@ -32,6 +32,11 @@ pub(crate) fn booking(id: BookingId) -> String {
     id.object_name()
 }
 
+/// The Event that warns of a booking's end: `gpubook-b17-ending`.
+pub fn ending_event(id: BookingId) -> String {
+    format!("{}-ending", id.object_name())
+}
+
 /// How bookings map to Kueue queues (`gpubook serve --k8s-queues`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum QueueMode {
@@ -71,6 +76,83 @@ pub fn project_queue(project: &str, mode: model::Mode) -> String {
     format!("{PREFIX}-{}{suffix}", stem.trim_end_matches('-'))
 }
 
+/// A shape as a DNS label: `h100-80gb-3g-40gb`, `l40s-48gb-full`.
+pub fn shape_label(shape: &ShapeKey) -> String {
+    dns_label(&shape.to_string())
+}
+
+/// The ResourceClaimTemplate of a project's devices of one shape, in per-project mode:
+/// `gpubook-<project>-<shape>`, such as `gpubook-team-a-h100-80gb-3g-40gb`. One device of the shape's
+/// quota-resource class; a pod that needs several lists one claim from it per device.
+pub fn project_claim_template(project: &str, shape: &ShapeKey) -> String {
+    bounded(&format!("{PREFIX}-{}-{}", dns_label(project), shape_label(shape)))
+}
+
+/// The HardwareProfile of a project's bookings of one mode and shape, in per-project mode: its queue's name
+/// and the shape, such as `gpubook-team-a-reserved-h100-80gb-3g-40gb`.
+pub fn project_hardware_profile(project: &str, mode: model::Mode, shape: &ShapeKey) -> String {
+    bounded(&format!("{PREFIX}-{}-{}-{}", dns_label(project), mode.as_str(), shape_label(shape)))
+}
+
+/// `name` when it is a DNS label of at most 63 characters; a longer one is cut to 54 and ended with 8 hex
+/// digits of a hash of the whole, so two names that differ only past the cut stay different.
+pub(crate) fn bounded(name: &str) -> String {
+    if name.len() <= 63 {
+        return name.to_string();
+    }
+    let hash = fnv1a(name.as_bytes()) as u32;
+    let cut: String = name.chars().take(54).collect();
+    format!("{}-{hash:08x}", cut.trim_end_matches('-'))
+}
+
+/// FNV-1a, 64 bits: a stable content hash (std's hashers may change between releases).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The objects a booking's workloads name, in the server's queue mode: what the API's
+/// `kubernetes: {local_queue, resource_claim_template, hardware_profile}` says and the deploy manifests use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookingObjects {
+    pub local_queue: String,
+    pub claim_template: String,
+    pub hardware_profile: String,
+}
+
+/// Per booking, all three are `gpubook-b17`. Per project, the project's queue of the booking's mode and
+/// the project's objects of the booking's shape (of its first device, for a booking that holds several
+/// shapes: each shape has its own).
+pub fn booking_objects(b: &Booking, mode: QueueMode) -> BookingObjects {
+    let own = booking(b.id);
+    match (mode, b.devices.first()) {
+        (QueueMode::PerProject, Some(d)) => {
+            let (project, m) = (&b.request.project, b.request.mode);
+            BookingObjects {
+                local_queue: project_queue(project, m),
+                claim_template: project_claim_template(project, &d.shape),
+                hardware_profile: project_hardware_profile(project, m, &d.shape),
+            }
+        }
+        (QueueMode::PerProject, None) => BookingObjects {
+            local_queue: project_queue(&b.request.project, b.request.mode),
+            claim_template: own.clone(),
+            hardware_profile: own,
+        },
+        (QueueMode::PerBooking, _) => {
+            BookingObjects { local_queue: own.clone(), claim_template: own.clone(), hardware_profile: own }
+        }
+    }
+}
+
+/// The annotations that carry a booking's window on its objects (and on the deploy manifests).
+pub(crate) fn window_annotations(b: &Booking) -> Map<String, Value> {
+    let w = b.window();
+    let mut m = Map::new();
+    m.insert("gpubook.io/window-start".into(), w.start.to_string().into());
+    m.insert("gpubook.io/window-end".into(), w.end.to_string().into());
+    m
+}
+
 /// The `nvidia.com/gpu.product` label of a GPU model's nodes (GPU Feature Discovery's, spaces as dashes).
 pub(crate) fn product(m: &model::GpuModel) -> String {
     m.product_name.replace(' ', "-")
@@ -106,7 +188,7 @@ pub(crate) fn resource(shape: &ShapeKey) -> String {
     }
 }
 
-/// `metadata` of an owned object, with the booking's labels when it belongs to one.
+/// `metadata` of an owned object, with the booking's labels and window when it belongs to one.
 pub(crate) fn meta(name: &str, namespace: Option<&str>, booking: Option<&Booking>) -> Value {
     let mut labels = Map::new();
     labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
@@ -117,6 +199,9 @@ pub(crate) fn meta(name: &str, namespace: Option<&str>, booking: Option<&Booking
     let mut m = json!({ "name": name, "labels": labels });
     if let Some(ns) = namespace {
         m["namespace"] = ns.into();
+    }
+    if let Some(b) = booking {
+        m["annotations"] = Value::Object(window_annotations(b));
     }
     m
 }
@@ -153,5 +238,20 @@ mod tests {
         assert!(long.len() <= 63 && long.ends_with("-reserved"), "{long}");
         assert_eq!(QueueMode::parse("per-project"), Some(QueueMode::PerProject));
         assert_eq!(QueueMode::parse("per-shape"), None);
+        let h100 = ModelKey("H100-80GB".into());
+        let slice = ShapeKey::mig(&h100, "3g.40gb");
+        assert_eq!(project_claim_template("team-a", &slice), "gpubook-team-a-h100-80gb-3g-40gb");
+        assert_eq!(project_claim_template("team-a", &ShapeKey::whole(&h100)), "gpubook-team-a-h100-80gb-full");
+        assert_eq!(
+            project_hardware_profile("team-a", model::Mode::Opportunistic, &slice),
+            "gpubook-team-a-opportunistic-h100-80gb-3g-40gb"
+        );
+        // Project names are DNS labels of at most 63 characters; these two differ past the cut.
+        let (a, b) = (format!("{}-a", "p".repeat(60)), format!("{}-b", "p".repeat(60)));
+        let (ta, tb) = (project_claim_template(&a, &slice), project_claim_template(&b, &slice));
+        assert!(ta.len() <= 63 && tb.len() <= 63 && ta != tb, "{ta} {tb}");
+        assert!(ta.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ta}");
+        let hp = project_hardware_profile(&a, model::Mode::Reserved, &slice);
+        assert!(hp.len() <= 63 && hp != project_hardware_profile(&b, model::Mode::Reserved, &slice), "{hp}");
     }
 }

@@ -109,7 +109,7 @@ fn the_rendered_chart_validates_against_kubernetes_1_34() {
     for sets in [
         &[][..],
         &["kubernetes.enabled=false", "service.type=NodePort"][..],
-        &["kubernetes.skip={HardwareProfile,Node}", "kubernetes.queues=per-project", "endWarning=30m"][..],
+        &["kubernetes.skip={HardwareProfile,Node,Event}", "kubernetes.queues=per-project", "endWarning=30m"][..],
     ] {
         let docs = helm_template(&helm, sets);
         assert!(docs.iter().any(|d| d["kind"] == "Deployment"), "{sets:?}: no Deployment");

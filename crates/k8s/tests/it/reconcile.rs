@@ -66,9 +66,16 @@ async fn serve(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body
             ("PATCH", Some(name)) => {
                 let obj: Value = serde_json::from_slice(&body).expect("apply bodies are JSON");
                 let key = (plural.clone(), ns, name);
-                // As the API server does: a ResourceClaimTemplate's spec never changes.
-                let immutable = plural == "resourceclaimtemplates"
-                    && c.objects.get(&key).is_some_and(|old| old["spec"] != obj["spec"]);
+                // As the API server does: a ResourceClaimTemplate's spec never changes, nor do an
+                // events.k8s.io/v1 Event's fields (`ValidateEventUpdate`): only its metadata and series may.
+                let changed = |old: &Value, field: &str| old.get(field) != obj.get(field);
+                let immutable = c.objects.get(&key).is_some_and(|old| match plural.as_str() {
+                    "resourceclaimtemplates" => changed(old, "spec"),
+                    "events" => ["eventTime", "type", "reason", "action", "note", "regarding", "reportingController"]
+                        .iter()
+                        .any(|f| changed(old, f)),
+                    _ => false,
+                });
                 if immutable {
                     respond(StatusCode::UNPROCESSABLE_ENTITY, &status(422, "Invalid"))
                 } else {
@@ -136,7 +143,7 @@ async fn a_pass_lists_what_it_owns_then_applies_every_object_under_one_field_man
     let report = r.reconcile(&want).await;
     assert_eq!((report.applied, report.deleted.len(), report.errors.len()), (want.len(), 0, 0));
     let calls = take_calls(&c);
-    let (lists, patches) = calls.split_at(9);
+    let (lists, patches) = calls.split_at(10);
     let lists: Vec<String> = lists
         .iter()
         .map(|(m, u, _)| {
@@ -148,6 +155,7 @@ async fn a_pass_lists_what_it_owns_then_applies_every_object_under_one_field_man
         lists,
         [
             "/api/v1/namespaces/gpu-operator/configmaps",
+            "/apis/events.k8s.io/v1/events",
             "/apis/infrastructure.opendatahub.io/v1/hardwareprofiles",
             "/apis/resource.k8s.io/v1/resourceclaimtemplates",
             "/apis/resource.k8s.io/v1/deviceclasses",
@@ -323,4 +331,52 @@ async fn a_pass_ends_at_the_first_call_the_api_server_does_not_answer() {
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     assert!(report.errors[0].starts_with("list ConfigMap: ") && report.errors[0].ends_with("; pass abandoned"));
     assert_eq!(report.applied, 0);
+}
+
+/// The warning Event of b1 (ending at hour 5) is applied inside the lead time, like any object, and deleted
+/// once b1 is released; a changed one (a longer lead moves its time) is replaced, since Events are immutable.
+#[tokio::test]
+async fn the_warning_event_is_applied_in_the_lead_time_then_deleted_at_the_release() {
+    let (r, c) = cluster();
+    r.reconcile(&desired(4.7)).await;
+    let event = ("events".to_string(), Some("team-a".to_string()), "gpubook-b1-ending".to_string());
+    assert!(!c.lock().unwrap().objects.contains_key(&event), "18 minutes before the end: no Event yet");
+    take_calls(&c);
+    let inside = desired(4.9);
+    let report = r.reconcile(&inside).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let path = "/apis/events.k8s.io/v1/namespaces/team-a/events/gpubook-b1-ending";
+    let patches: Vec<String> = take_calls(&c).into_iter().filter(|(m, _, _)| m == "PATCH").map(|(_, u, _)| u).collect();
+    assert!(patches.contains(&format!("{path}?&force=true&fieldManager=gpubook")), "{patches:?}");
+    let stored_event = c.lock().unwrap().objects[&event].clone();
+    assert_eq!(stored_event["reason"], "BookingEnding");
+    assert_eq!(stored_event["regarding"]["name"], "gpubook-b1");
+
+    // A longer lead moves the Event's time: the API server refuses the change, so it is replaced.
+    let (mock, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    tokio::spawn(serve(handle, c.clone()));
+    let longer = Options { end_warning_s: 1800, ..Options::default() };
+    let r2 = Reconciler::new(kube::Client::new(mock, "default"), longer.clone());
+    take_calls(&c);
+    let report = r2.reconcile(&render(&booked(), at(4.9), &longer)).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let writes: Vec<(String, String)> = take_calls(&c)
+        .into_iter()
+        .filter(|(m, u, _)| m != "GET" && u.starts_with(path))
+        .map(|(m, u, _)| (m, u))
+        .collect();
+    let apply = format!("{path}?&force=true&fieldManager=gpubook");
+    assert_eq!(
+        writes,
+        [("PATCH".into(), apply.clone()), ("DELETE".into(), format!("{path}?")), ("PATCH".into(), apply)]
+    );
+    assert_eq!(c.lock().unwrap().objects[&event]["eventTime"], "2026-12-07T04:30:00.000000Z");
+
+    take_calls(&c);
+    let released = desired(5.0);
+    let report = r.reconcile(&released).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.deleted, ["Event team-a/gpubook-b1-ending"], "only the Event goes: b1's queue drains");
+    assert!(!c.lock().unwrap().objects.contains_key(&event));
+    assert_eq!(bodies_sorted(stored(&c)), bodies(&released));
 }

@@ -286,3 +286,90 @@ fn a_sizes_own_allowance_is_multiplied_by_the_booked_devices() {
     let shared = find(&objects, Kind::ClusterQueue, "gpubook-shared").unwrap();
     assert_eq!(quota_of(shared, "ephemeral-storage"), flavor("0"), "listed so the shared queue may borrow it");
 }
+
+/// Every object of a booking carries its window (`gpubook.io/window-start`, `gpubook.io/window-end`), as the
+/// deploy manifests do.
+#[test]
+fn a_bookings_objects_carry_its_window() {
+    let objects = render(&booked(), at(4.9), &Options::default());
+    let of_b1: Vec<&Object> =
+        objects.iter().filter(|o| o.body["metadata"]["labels"]["gpubook.io/booking"] == "b1").collect();
+    let kinds: Vec<Kind> = of_b1.iter().map(|o| o.kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::ClusterQueue, Kind::LocalQueue, Kind::ResourceClaimTemplate, Kind::HardwareProfile, Kind::Event]
+    );
+    for o in of_b1 {
+        let a = &o.body["metadata"]["annotations"];
+        assert_eq!(
+            (a["gpubook.io/window-start"].as_str(), a["gpubook.io/window-end"].as_str()),
+            (Some("2026-12-07T01:00:00Z"), Some("2026-12-07T05:00:00Z")),
+            "{} {}",
+            o.kind,
+            o.name
+        );
+    }
+}
+
+fn events(objects: &[Object]) -> Vec<&Object> {
+    objects.iter().filter(|o| o.kind == Kind::Event).collect()
+}
+
+/// Inside the lead time before b1's end (hour 5, 15 minutes): its warning Event, in both queue modes; the
+/// full render at that instant is snapshotted too (the other snapshots are outside every lead time).
+#[test]
+fn snapshots_inside_the_lead_time_have_the_warning_event() {
+    let p = booked();
+    let per_booking = render(&p, at(4.9), &Options::default());
+    insta::assert_snapshot!("hour-4.9", to_yaml_stream(&per_booking));
+    let opts = Options { queues: k8s::render::QueueMode::PerProject, ..Options::default() };
+    let per_project = render(&p, at(4.9), &opts);
+    insta::assert_snapshot!("per-project-hour-4.9", to_yaml_stream(&per_project));
+    for (objects, queue) in [(&per_booking, "gpubook-b1"), (&per_project, "gpubook-team-a-reserved")] {
+        let [e] = events(objects)[..] else { panic!("one Event: {:?}", events(objects)) };
+        assert_eq!((e.name.as_str(), e.namespace.as_deref()), ("gpubook-b1-ending", Some("team-a")));
+        let b = &e.body;
+        assert_eq!((b["type"].as_str(), b["reason"].as_str()), (Some("Warning"), Some("BookingEnding")));
+        assert_eq!(b["eventTime"], "2026-12-07T04:45:00.000000Z", "from the end less the lead");
+        assert_eq!(b["regarding"]["kind"], "LocalQueue");
+        assert_eq!(
+            (b["regarding"]["namespace"].as_str(), b["regarding"]["name"].as_str()),
+            (Some("team-a"), Some(queue))
+        );
+        let note = b["note"].as_str().unwrap();
+        assert!(
+            note.starts_with(
+                "Booking b1 (2 × gpu-small, project team-a, owner team-a-owner) ends at 2026-12-07T05:00:00Z: then "
+            ),
+            "{note}"
+        );
+        assert!(note.contains(queue), "{note}");
+    }
+    assert!(per_booking[..].iter().any(|o| o.kind == Kind::ClusterQueue && o.name == "gpubook-b1"));
+}
+
+/// The Event exists from `end_warning_s` before the release until the release, never before the booking's
+/// start, not at all with no lead, and not when skipped.
+#[test]
+fn the_warning_event_lives_from_the_lead_time_to_the_release() {
+    let p = booked();
+    let names = |t: model::Instant, opts: &Options| -> Vec<String> {
+        events(&render(&p, t, opts)).iter().map(|e| e.name.clone()).collect()
+    };
+    let opts = Options::default();
+    let b1_end = at(5.0).0;
+    assert!(names(model::Instant(b1_end - 901), &opts).is_empty(), "outside the lead time");
+    assert_eq!(names(model::Instant(b1_end - 900), &opts), ["gpubook-b1-ending"]);
+    assert_eq!(names(model::Instant(b1_end - 1), &opts), ["gpubook-b1-ending"]);
+    assert!(names(model::Instant(b1_end), &opts).is_empty(), "released: the ClusterQueue drains, the Event goes");
+    // b3 (hours 1–3) with a 3-hour lead: from its start, and its time is its start.
+    let long = Options { end_warning_s: 3 * HOUR, ..Options::default() };
+    let objects = render(&p, at(1.0), &long);
+    let b3 = events(&objects).into_iter().find(|e| e.name == "gpubook-b3-ending").expect("from the start");
+    assert_eq!(b3.body["eventTime"], "2026-12-07T01:00:00.000000Z");
+    assert!(!names(at(0.99), &long).contains(&"gpubook-b3-ending".to_string()), "not before the start");
+    let off = Options { end_warning_s: 0, ..Options::default() };
+    assert!(names(model::Instant(b1_end - 1), &off).is_empty(), "no lead, no Event");
+    let skipped = Options { skip: [Kind::Event].into(), ..Options::default() };
+    assert!(names(model::Instant(b1_end - 1), &skipped).is_empty());
+}

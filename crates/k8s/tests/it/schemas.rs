@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use k8s::render::QueueMode;
 use k8s::{Kind, Object, Options, render};
 use serde_json::{Value, json};
 
@@ -91,11 +92,16 @@ fn cel_violations(schema: &Value, obj: &Value, path: &str, out: &mut Vec<String>
     }
 }
 
+/// The objects of both queue modes at instants before, during and after the bookings, 4.9 h inside b1's
+/// end warning (its Event).
 fn rendered() -> Vec<Object> {
     let p = booked();
     let mut all = Vec::new();
-    for t in [0.5, 1.5, 2.05, 5.0, 7.0] {
-        all.extend(render(&p, at(t), &Options::default()));
+    for queues in [QueueMode::PerBooking, QueueMode::PerProject] {
+        let opts = Options { queues, ..Options::default() };
+        for t in [0.5, 1.5, 2.05, 4.9, 5.0, 7.0] {
+            all.extend(render(&p, at(t), &opts));
+        }
     }
     all
 }
@@ -149,6 +155,104 @@ fn dra_objects_validate_against_kubernetes_1_34_and_1_37() {
     }
 }
 
+/// The `events.k8s.io/v1` Event of Kubernetes 1.34, from the same package as `../shared/schemas/kubernetes`
+/// (which has no Event), vendored in `tests/schemas/events-v1.34.0` (its SOURCE.txt says from where).
+fn event_schema() -> jsonschema::Validator {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/events-v1.34.0");
+    compile(&base, &["event-events-v1.json"]).remove(0)
+}
+
+/// What the API server checks when an Event is created through `events.k8s.io/v1` beyond its schema
+/// (`ValidateEventCreate` and `legacyValidateEvent`, `pkg/apis/core/validation/events.go`): a time, a type
+/// of Normal or Warning, no deprecated fields, the reference in the Event's namespace, a qualified
+/// reporting controller, and reporting instance, action and reason of 1 to 128 characters, a note of at
+/// most 1 kB.
+fn event_create_violations(e: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let text = |k: &str| e[k].as_str().unwrap_or_default();
+    let micro = text("eventTime");
+    // Go's RFC3339Micro layout, in UTC: `d` a digit, anything else itself.
+    let layout = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+    let well_formed = micro.len() == layout.len()
+        && micro.chars().zip(layout.chars()).all(|(c, l)| if l == 'd' { c.is_ascii_digit() } else { c == l });
+    if !well_formed {
+        out.push(format!("eventTime {micro:?} is not a MicroTime (RFC 3339 with 6 fractional digits)"));
+    }
+    if !["Normal", "Warning"].contains(&text("type")) {
+        out.push(format!("type {:?}", e["type"]));
+    }
+    for deprecated in ["deprecatedFirstTimestamp", "deprecatedLastTimestamp", "deprecatedCount", "deprecatedSource"] {
+        if !e[deprecated].is_null() {
+            out.push(format!("{deprecated} needs to be unset"));
+        }
+    }
+    let ns = e["metadata"]["namespace"].as_str().unwrap_or_default();
+    if model::names::check_dns_label(ns).is_err() {
+        out.push(format!("metadata.namespace {ns:?}"));
+    }
+    let name = e["metadata"]["name"].as_str().unwrap_or_default();
+    if model::names::check_dns_subdomain(name).is_err() {
+        out.push(format!("metadata.name {name:?} is not a DNS subdomain"));
+    }
+    if e["regarding"]["namespace"].as_str().unwrap_or_default() != ns {
+        out.push("regarding.namespace does not match the Event's namespace".into());
+    }
+    let controller = text("reportingController");
+    let qualified = match controller.split_once('/') {
+        Some((prefix, n)) => model::names::check_dns_subdomain(prefix).is_ok() && qualified_name(n),
+        None => qualified_name(controller),
+    };
+    if !qualified {
+        out.push(format!("reportingController {controller:?} is not a qualified name"));
+    }
+    for (field, max) in [("reportingInstance", 128), ("action", 128), ("reason", 128)] {
+        let v = text(field);
+        if v.is_empty() || v.len() > max {
+            out.push(format!("{field} must be 1 to {max} characters: {v:?}"));
+        }
+    }
+    if text("note").len() > 1024 {
+        out.push("note is longer than 1 kB".into());
+    }
+    out
+}
+
+/// The name part of a Kubernetes qualified name: 1 to 63 alphanumerics, '-', '_' or '.', starting and ending
+/// alphanumeric.
+fn qualified_name(n: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    !n.is_empty()
+        && n.len() <= 63
+        && edge(n.chars().next())
+        && edge(n.chars().last())
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+#[test]
+fn events_validate_against_kubernetes_1_34_and_the_api_servers_create_rules() {
+    let validator = event_schema();
+    let objects = rendered();
+    let events: Vec<&Object> = objects.iter().filter(|o| o.kind == Kind::Event).collect();
+    assert_eq!(events.len(), 2, "b1's, in each queue mode");
+    for e in &events {
+        check(&validator, e, "events-v1.34.0/event-events-v1.json");
+        assert_eq!(event_create_violations(&e.body), Vec::<String>::new(), "{}", e.name);
+    }
+    // Both checks can fail.
+    let mut typo = events[0].body.clone();
+    typo["message"] = json!("core/v1's field");
+    assert!(!validator.is_valid(&typo), "the schema is strict");
+    let mut untimed = events[0].body.clone();
+    untimed.as_object_mut().unwrap().remove("eventTime");
+    assert!(!validator.is_valid(&untimed), "eventTime is required");
+    let mut legacy = events[0].body.clone();
+    legacy["eventTime"] = json!("2026-12-07T04:45:00Z");
+    legacy["regarding"]["namespace"] = json!("elsewhere");
+    legacy["reportingController"] = json!("gpubook reconciler");
+    legacy["note"] = json!("x".repeat(1025));
+    assert_eq!(event_create_violations(&legacy).len(), 4, "{:?}", event_create_violations(&legacy));
+}
+
 /// The Kubernetes 1.34 schema of each kind (`kubernetes/workloads-v1.34.0/<kind>-<group>-<version>.json`).
 pub(crate) fn workloads_1_34(dir: &Path, kinds: &[&str]) -> Vec<(String, jsonschema::Validator)> {
     let base = dir.join("kubernetes/workloads-v1.34.0");
@@ -184,8 +288,8 @@ pub(crate) fn compile(base: &Path, files: &[&str]) -> Vec<jsonschema::Validator>
         .collect()
 }
 
-/// Every deploy manifest validates against the Kubernetes 1.34 schemas of its kind (the KServe
-/// InferenceService has no schema in `../shared/schemas/`, so it is not validated).
+/// Every deploy manifest validates against the Kubernetes 1.34 schemas of its kind, in both queue modes (the
+/// KServe InferenceService has no schema in `../shared/schemas/`, so it is not validated).
 #[test]
 fn deploy_manifests_validate_against_kubernetes_1_34() {
     use k8s::deploy::{DeployRequest, WorkloadKind};
@@ -193,11 +297,16 @@ fn deploy_manifests_validate_against_kubernetes_1_34() {
     let by_kind = workloads_1_34(&dir, &["Deployment", "Service", "Job"]);
     let (p, h200, _) = crate::deploy::with_whole_gpus();
     let mut seen = std::collections::BTreeSet::new();
-    for (id, model, dra) in
-        [(model::BookingId(4), "Qwen/Qwen2.5-0.5B-Instruct", true), (h200, "meta-llama/Llama-3.1-70B-Instruct", false)]
+    let cases = [
+        (model::BookingId(4), "Qwen/Qwen2.5-0.5B-Instruct", true),
+        (h200, "meta-llama/Llama-3.1-70B-Instruct", false),
+        (h200, "meta-llama/Llama-3.1-70B-Instruct", true),
+    ];
+    for ((id, model, dra), queues) in
+        cases.into_iter().flat_map(|c| [(c, QueueMode::PerBooking), (c, QueueMode::PerProject)])
     {
         for kind in [WorkloadKind::Vllm, WorkloadKind::Job] {
-            let req = DeployRequest { kind, model: model.into(), image: None, dra, queues: Default::default() };
+            let req = DeployRequest { kind, model: model.into(), image: None, dra, queues };
             for m in crate::deploy::deploy(&p, id, &req).unwrap() {
                 let k = m["kind"].as_str().unwrap();
                 let (_, v) = by_kind.iter().find(|(name, _)| *name == k).unwrap();

@@ -15,6 +15,14 @@ fn per_project_queues_are_named_everywhere_a_booking_says_where_to_go() {
     let id = b["id"].as_str().unwrap().to_string();
     let queue = "gpubook-team-a-reserved";
     assert_eq!(b["kubernetes"]["local_queue"], queue, "{b}");
+    // The claim template and HardwareProfile of the project (and mode) and the booked shape.
+    let placed = &b["placements"][0];
+    let shape = format!("{}-{}", placed["model"].as_str().unwrap(), placed["profile"].as_str().unwrap())
+        .to_lowercase()
+        .replace('.', "-");
+    let (template, profile) = (format!("gpubook-team-a-{shape}"), format!("gpubook-team-a-reserved-{shape}"));
+    assert_eq!(b["kubernetes"]["resource_claim_template"], template.as_str(), "{b}");
+    assert_eq!(b["kubernetes"]["hardware_profile"], profile.as_str(), "{b}");
     assert_eq!(alice.get(&format!("/bookings/{id}")).1["kubernetes"]["local_queue"], queue);
     assert_eq!(alice.get("/bookings").1[0]["kubernetes"]["local_queue"], queue);
 
@@ -36,4 +44,13 @@ fn per_project_queues_are_named_everywhere_a_booking_says_where_to_go() {
         .collect();
     assert!(queues.contains(&queue), "{queues:?}");
     assert!(!queues.contains(&format!("gpubook-{id}").as_str()), "no queue per booking: {queues:?}");
+    let named = |kind: &str, name: &str| {
+        objects.as_array().unwrap().iter().any(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+    };
+    assert!(named("ResourceClaimTemplate", &template) && named("HardwareProfile", &profile), "the view's names exist");
+
+    let (s, m) = alice.get(&format!("/bookings/{id}/manifests?model={model}&dra=true"));
+    assert_eq!(s, 200, "{m}");
+    let claims = &m["manifests"][0]["spec"]["template"]["spec"]["resourceClaims"];
+    assert_eq!(claims[0]["resourceClaimTemplateName"], template.as_str(), "{claims}");
 }
