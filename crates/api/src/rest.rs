@@ -239,11 +239,14 @@ fn is_false(b: &bool) -> bool {
 pub struct KubernetesView {
     /// The project's namespace.
     pub namespace: String,
-    /// Label workloads `kueue.x-k8s.io/queue-name: <local_queue>`.
+    /// Label workloads `kueue.x-k8s.io/queue-name: <local_queue>`: the booking's (`gpubook-b17`), or with
+    /// `serve --k8s-queues per-project` its project's of the booking's mode (`gpubook-team-a-reserved`).
     pub local_queue: String,
-    /// For DRA: `spec.resourceClaims[].resourceClaimTemplateName`.
+    /// For DRA: `spec.resourceClaims[].resourceClaimTemplateName`. The booking's, asking for all its devices;
+    /// per project, the project's of the booked shape (`gpubook-team-a-h100-80gb-3g-40gb`), one device a claim.
     pub resource_claim_template: String,
-    /// For OpenShift AI workbenches and model servers.
+    /// For OpenShift AI workbenches and model servers: the booking's, or per project the project's of the
+    /// booking's mode and shape (`gpubook-team-a-reserved-h100-80gb-3g-40gb`).
     pub hardware_profile: String,
 }
 

@@ -5,6 +5,7 @@ mod admission;
 mod chart;
 mod deploy;
 mod discover;
+mod docs;
 mod fixture;
 mod kueue;
 mod per_project;

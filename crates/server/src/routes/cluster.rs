@@ -19,8 +19,9 @@ pub(super) struct ObjectsQuery {
 }
 
 /// Every object gpubook wants in the cluster at an instant, in apply order (admin only): Kueue cohorts,
-/// flavors, priority classes, queues; DRA device classes and claim templates; HardwareProfiles; the
-/// mig-parted ConfigMap and node labels. The same objects the reconciler applies.
+/// flavors, priority classes, queues; DRA device classes and claim templates; HardwareProfiles; the warning
+/// Events of bookings about to end; the mig-parted ConfigMap and node labels. The same objects the
+/// reconciler applies.
 #[utoipa::path(get, path = "/k8s/objects", tag = "kubernetes", params(ObjectsQuery),
     responses((status = 200, body = Vec<Object>), (status = 403, description = "not an admin", body = ErrorBody)))]
 pub(super) async fn objects(
