@@ -9,6 +9,7 @@
 //! hour idle between segments (the idle gap is 30 minutes). Rendered at day 40: about 40 days of history
 //! behind, 50 ahead. The server takes a snapshot every reconcile interval and for `GET /k8s/objects`. Each
 //! fleet is rendered in both queue modes (`--k8s-queues`); the first pass is every object, as YAML bytes.
+//! Every object's annotations must stay within the API server's 256 KiB.
 
 use std::time::Instant as Clock;
 
@@ -89,9 +90,9 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes: &[u32] = if quick { &[100, 1_000] } else { &[100, 1_000, 10_000] };
     println!(
-        "| GPUs | queues | bookings | live at day 40 | objects | first pass (YAML) | scan p50 | snapshot p50 | build p50 | YAML p50 |"
+        "| GPUs | queues | bookings | live at day 40 | objects | largest | first pass (YAML) | scan p50 | snapshot p50 | build p50 | YAML p50 |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &gpus in sizes {
         let planner = load(gpus);
         let at = Instant(T0 + 40 * DAY + 7 * 3600);
@@ -104,10 +105,18 @@ fn main() {
             let snapshot = k8s::Snapshot::take(&planner, at, &opts);
             let (build, objects) = median_ms(runs, || snapshot.render().len());
             let rendered = snapshot.render();
+            // The API server refuses an object whose annotations take more than 256 KiB.
+            for o in &rendered {
+                let annotations = o.body["metadata"]["annotations"].as_object().into_iter().flatten();
+                let size: usize = annotations.map(|(k, v)| k.len() + v.as_str().map_or(0, str::len)).sum();
+                assert!(size < 256 << 10, "{} {}: {size} bytes of annotations", o.kind, o.name);
+            }
             let (yaml, bytes) = median_ms(runs, || k8s::to_yaml_stream(&rendered).len());
+            let largest = rendered.iter().map(|o| o.to_yaml().len()).max().unwrap_or(0);
             println!(
-                "| {gpus} | {mode} | {} | {live} | {objects} | {:.1} MiB | {scan:.1} ms | {take:.1} ms | {build:.1} ms | {yaml:.1} ms |",
+                "| {gpus} | {mode} | {} | {live} | {objects} | {:.1} KiB | {:.1} MiB | {scan:.1} ms | {take:.1} ms | {build:.1} ms | {yaml:.1} ms |",
                 planner.bookings().count(),
+                largest as f64 / 1024.0,
                 bytes as f64 / (1 << 20) as f64,
             );
         }

@@ -144,6 +144,19 @@ pub fn booking_objects(b: &Booking, mode: QueueMode) -> BookingObjects {
     }
 }
 
+/// The most booking ids a `gpubook.io/bookings` annotation lists: an object's annotations may take 256 KiB
+/// in all, and a project may have tens of thousands of live bookings.
+pub(crate) const LISTED_BOOKINGS: usize = 100;
+
+/// `b1,b4,b9`, or past [`LISTED_BOOKINGS`] the first of them and how many more: `b1,…,b100 (+4321 more)`.
+pub(crate) fn booking_list(ids: &[String]) -> String {
+    let shown = ids[..ids.len().min(LISTED_BOOKINGS)].join(",");
+    match ids.len().checked_sub(LISTED_BOOKINGS) {
+        Some(more) if more > 0 => format!("{shown} (+{more} more)"),
+        _ => shown,
+    }
+}
+
 /// The annotations that carry a booking's window on its objects (and on the deploy manifests).
 pub(crate) fn window_annotations(b: &Booking) -> Map<String, Value> {
     let w = b.window();
@@ -251,6 +264,10 @@ mod tests {
         let (ta, tb) = (project_claim_template(&a, &slice), project_claim_template(&b, &slice));
         assert!(ta.len() <= 63 && tb.len() <= 63 && ta != tb, "{ta} {tb}");
         assert!(ta.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ta}");
+        let ids: Vec<String> = (1..=102).map(|i| format!("b{i}")).collect();
+        assert_eq!(booking_list(&ids[..2]), "b1,b2");
+        assert_eq!(booking_list(&ids[..100]).split(',').count(), 100);
+        assert!(booking_list(&ids).ends_with(",b100 (+2 more)"), "{}", booking_list(&ids));
         let hp = project_hardware_profile(&a, model::Mode::Reserved, &slice);
         assert!(hp.len() <= 63 && hp != project_hardware_profile(&b, model::Mode::Reserved, &slice), "{hp}");
     }

@@ -48,7 +48,8 @@ pub(super) fn cluster_queues(s: &Snapshot, live: &[Live<'_>]) -> Vec<Object> {
             let name = names::project_queue(&project.name, mode);
             let bookings: Vec<String> = active.iter().map(|l| l.booking.id.to_string()).collect();
             let mut m = meta(&name, None, &project.name);
-            m["annotations"] = json!({ "gpubook.io/bookings": bookings.join(","), "gpubook.io/mode": mode.as_str() });
+            m["annotations"] =
+                json!({ "gpubook.io/bookings": names::booking_list(&bookings), "gpubook.io/mode": mode.as_str() });
             let spec = json!({ "spec": {
                 "cohortName": names::cohort(project.cohort.as_deref()),
                 "namespaceSelector": { "matchLabels": { NS_LABEL: project.namespace } },
@@ -106,7 +107,7 @@ pub(super) fn claim_templates(live: &[Live<'_>]) -> Vec<Object> {
             let name = names::project_claim_template(&project.name, shape);
             let mut m = meta(&name, Some(&project.namespace), &project.name);
             m["annotations"] =
-                json!({ "gpubook.io/shape": shape.to_string(), "gpubook.io/bookings": bookings.join(",") });
+                json!({ "gpubook.io/shape": shape.to_string(), "gpubook.io/bookings": names::booking_list(&bookings) });
             dra::project_claim_template(&project.namespace, &name, m, shape)
         })
         .collect()
@@ -143,10 +144,10 @@ pub(super) fn hardware_profiles(s: &Snapshot, live: &[Live<'_>]) -> Vec<Object> 
             let mut m = meta(&name, Some(&project.namespace), &project.name);
             m["annotations"] = json!({
                 "gpubook.io/shape": shape.to_string(),
-                "gpubook.io/bookings": bookings.join(","),
+                "gpubook.io/bookings": names::booking_list(&bookings),
                 "opendatahub.io/display-name": format!("gpubook {} {}: {shape}", project.name, mode.as_str()),
                 "opendatahub.io/description": format!(
-                    "{}'s {} bookings of {shape} ({}), on queue {queue}", project.name, mode.as_str(), bookings.join(", ")),
+                    "{}'s {} bookings of {shape}, on queue {queue}", project.name, mode.as_str()),
                 "opendatahub.io/disabled": active.is_empty().to_string(),
             });
             odh::project_profile(odh::Group {
