@@ -112,9 +112,10 @@ fn main() {
                 assert!(size < 256 << 10, "{} {}: {size} bytes of annotations", o.kind, o.name);
             }
             let (yaml, bytes) = median_ms(runs, || k8s::to_yaml_stream(&rendered).len());
-            let largest = rendered.iter().map(|o| o.to_yaml().len()).max().unwrap_or(0);
+            let (largest, kind) =
+                rendered.iter().map(|o| (o.to_yaml().len(), o.kind)).max().unwrap_or((0, k8s::Kind::Node));
             println!(
-                "| {gpus} | {mode} | {} | {live} | {objects} | {:.1} KiB | {:.1} MiB | {scan:.1} ms | {take:.1} ms | {build:.1} ms | {yaml:.1} ms |",
+                "| {gpus} | {mode} | {} | {live} | {objects} | {:.1} KiB ({kind}) | {:.1} MiB | {scan:.1} ms | {take:.1} ms | {build:.1} ms | {yaml:.1} ms |",
                 planner.bookings().count(),
                 largest as f64 / 1024.0,
                 bytes as f64 / (1 << 20) as f64,

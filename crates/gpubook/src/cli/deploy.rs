@@ -21,7 +21,8 @@ pub(crate) struct DeployArgs {
     /// The container image (default: vLLM's OpenAI-compatible server).
     #[arg(long)]
     image: Option<String>,
-    /// Claim the devices through the booking's ResourceClaimTemplate (DRA).
+    /// Claim the devices through the booking's ResourceClaimTemplate (DRA; with `serve --k8s-queues
+    /// per-project`, the project's template of the booked shape, one claim per device).
     #[arg(long)]
     dra: bool,
     /// yaml: the manifests as one stream; json: them as a JSON array; table: a summary.
