@@ -123,25 +123,14 @@ pub struct BookingObjects {
 /// the project's objects of the booking's shape (of its first device, for a booking that holds several
 /// shapes: each shape has its own).
 pub fn booking_objects(b: &Booking, mode: QueueMode) -> BookingObjects {
-    let own = booking(b.id);
-    match (mode, b.devices.first()) {
-        (QueueMode::PerProject, Some(d)) => {
-            let (project, m) = (&b.request.project, b.request.mode);
-            BookingObjects {
-                local_queue: project_queue(project, m),
-                claim_template: project_claim_template(project, &d.shape),
-                hardware_profile: project_hardware_profile(project, m, &d.shape),
-            }
-        }
-        (QueueMode::PerProject, None) => BookingObjects {
-            local_queue: project_queue(&b.request.project, b.request.mode),
-            claim_template: own.clone(),
-            hardware_profile: own,
-        },
-        (QueueMode::PerBooking, _) => {
-            BookingObjects { local_queue: own.clone(), claim_template: own.clone(), hardware_profile: own }
-        }
-    }
+    let (claim_template, hardware_profile) = match (mode, b.devices.first()) {
+        (QueueMode::PerProject, Some(d)) => (
+            project_claim_template(&b.request.project, &d.shape),
+            project_hardware_profile(&b.request.project, b.request.mode, &d.shape),
+        ),
+        _ => (booking(b.id), booking(b.id)),
+    };
+    BookingObjects { local_queue: local_queue(b, mode), claim_template, hardware_profile }
 }
 
 /// The most booking ids a `gpubook.io/bookings` annotation lists: an object's annotations may take 256 KiB
