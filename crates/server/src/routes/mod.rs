@@ -27,7 +27,12 @@ pub use extract::Auth;
 #[openapi(
     info(title = "gpubook", description = "Book whole GPUs and MIG slices for a time window."),
     security(("bearer" = [])),
-    components(schemas(api::fit::DtypeName, api::fit::KvDtypeName, manifests::KindName))
+    components(schemas(
+        api::fit::DtypeName,
+        api::fit::KvDtypeName,
+        api::usage::ByName,
+        manifests::KindName
+    ))
 )]
 struct ApiDoc;
 

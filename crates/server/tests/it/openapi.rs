@@ -50,6 +50,32 @@ fn the_document_names_its_base_path_and_bearer_scheme() {
     assert!(spec["info"]["version"].is_string());
 }
 
+/// Every `$ref` in the document points at a schema it defines (a dangling one makes generated clients and
+/// schemathesis skip the parameter or body it types).
+#[test]
+fn every_reference_resolves() {
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let spec = spec();
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(found.len() > 10, "the document should use references: {found:?}");
+    for r in found {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected reference {r}"));
+        assert!(spec["components"]["schemas"][name].is_object(), "{r} is referenced but not defined");
+    }
+}
+
 #[test]
 fn every_operation_documents_its_errors_with_the_error_body() {
     let spec = spec();
